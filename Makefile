@@ -1,0 +1,28 @@
+# ipabr: `make` builds ./ipabr, `make test` runs every test tier whose
+# prerequisites are present, `make image` fetches Buildroot and builds the image.
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/ipabr/ipabr/internal/app.version=$(VERSION)
+
+.PHONY: all ipabr test image bench vet fmt clean
+all: ipabr
+
+ipabr:
+	$(GO) build -ldflags '$(LDFLAGS)' -o ipabr ./cmd/ipabr
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
+	$(GO) vet ./...
+
+test: vet
+	$(GO) test -count=1 -timeout 20m ./...
+
+image: ipabr
+	./ipabr init
+	./ipabr build
+
+bench: ipabr
+	./bench/init.sh
+
+clean:
+	rm -f ipabr

@@ -1,0 +1,197 @@
+// Package app assembles the root command: global flags, configuration
+// layering, exit codes and the streams every command writes to.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/term"
+)
+
+// Set by the linker (-X) in release builds; debug.BuildInfo fills the rest.
+var (
+	version = "dev"
+	commit  = ""
+)
+
+// Main runs ipabr with the process's own arguments and streams.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cwd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ipabr: cannot read the working directory:", err)
+		return cmdutil.ExitFailure
+	}
+	return Run(ctx, os.Args[1:], Env{
+		IO:     term.System(),
+		Runner: process.OS{},
+		Getenv: os.Getenv,
+		Cwd:    cwd,
+	})
+}
+
+// Env is everything Run takes from the process around it.
+type Env struct {
+	IO     *term.IOStreams
+	Runner process.Runner
+	Getenv func(string) string
+	Cwd    string
+}
+
+// Run executes one ipabr invocation and returns its exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	root, f, globals := newRoot(ctx, env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	code := cmdutil.Code(err)
+	if !globals.parsed {
+		// cobra rejected the command line before any command ran.
+		code = cmdutil.ExitUsage
+	}
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		code = cmdutil.ExitInterrupted
+	}
+	st := f.IOStreams.Styles()
+	fmt.Fprintf(f.IOStreams.ErrOut, "%s %s\n", st.Error("error:"), oneLine(err.Error()))
+	if detail := cmdutil.Detail(err); detail != "" {
+		if globals.verbose {
+			fmt.Fprintln(f.IOStreams.ErrOut, strings.TrimRight(detail, "\n"))
+		} else {
+			fmt.Fprintln(f.IOStreams.ErrOut, st.Faint("(run with -v for details)"))
+		}
+	}
+	if code == cmdutil.ExitUsage && !globals.parsed {
+		fmt.Fprintf(f.IOStreams.ErrOut, "Run '%s --help' for usage.\n", globals.cmdPath)
+	}
+	return code
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+type globalFlags struct {
+	color   string
+	verbose bool
+	quiet   bool
+	parsed  bool   // set once flags and args were accepted
+	cmdPath string // for the usage hint
+}
+
+func buildVersion() cmdutil.BuildVersion {
+	v := cmdutil.BuildVersion{Version: version, Commit: commit}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v.Version == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			v.Version = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && v.Commit == "" {
+				v.Commit = s.Value
+			}
+		}
+	}
+	return v
+}
+
+func newRoot(ctx context.Context, env Env) (*cobra.Command, *cmdutil.Factory, *globalFlags) {
+	g := &globalFlags{color: term.ColorAuto, cmdPath: "ipabr"}
+	root := &cobra.Command{
+		Use:   "ipabr",
+		Short: "Build a small OpenStack Ironic Python Agent ramdisk with Buildroot",
+		Long: `ipabr builds a small OpenStack Ironic Python Agent (IPA) ramdisk with upstream
+Buildroot. It manages the pinned buildroot submodule, exports the BR2_*
+variables and drives Buildroot's make targets in out-of-tree output directories.
+
+Configuration, highest first: flags, IPABR_* environment, the seed's BR2_*
+environment, ipabr.yaml at the project root (or --config), defaults.
+See 'ipabr help environment'.
+
+Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
+130 interrupted.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetIn(env.IO.In)
+	root.SetOut(env.IO.Out)
+	root.SetErr(env.IO.ErrOut)
+	pf := root.PersistentFlags()
+	pf.String("repo", "", "project root (default: found by walking up from the working directory)")
+	pf.StringP("output", "O", "", "Buildroot output directory (default: $BR2_IPA_REPO/output)")
+	pf.String("config", "", "configuration file (default: $BR2_IPA_REPO/ipabr.yaml)")
+	pf.StringVar(&g.color, "color", term.ColorAuto, "colour on stderr: auto, always or never")
+	pf.BoolVarP(&g.verbose, "verbose", "v", false, "more output, and error details")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "only errors and results")
+
+	loader := &configLoader{flags: pf, getenv: env.Getenv, cwd: env.Cwd}
+	var cached *cmdutil.Settings
+	f := &cmdutil.Factory{
+		IOStreams: env.IO,
+		Runner:    env.Runner,
+		Now:       time.Now,
+		Getenv:    env.Getenv,
+		LookPath:  exec.LookPath,
+		FileExists: func(path string) bool {
+			_, err := os.Stat(path)
+			return err == nil
+		},
+		Context: ctx,
+		Version: buildVersion(),
+		Settings: func() (*cmdutil.Settings, error) {
+			if cached != nil {
+				return cached, nil
+			}
+			s, err := loader.load(g.verbose, g.quiet)
+			if err != nil {
+				return nil, err
+			}
+			cached = s
+			return s, nil
+		},
+	}
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		g.parsed = true
+		if !cmd.Flags().Changed("color") {
+			if v := env.Getenv("IPABR_COLOR"); v != "" {
+				g.color = v
+			}
+		}
+		if !validColor(g.color) {
+			return cmdutil.UsageError("--color must be auto, always or never, not %q", g.color)
+		}
+		if g.verbose && g.quiet {
+			return cmdutil.UsageError("--verbose and --quiet cannot be used together")
+		}
+		env.IO.SetColorMode(g.color)
+		return nil
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		g.cmdPath = cmd.CommandPath()
+		return cmdutil.AsUsage(err)
+	})
+	for _, c := range commands(f) {
+		root.AddCommand(c)
+	}
+	root.AddCommand(environmentTopic())
+	return root, f, g
+}
+
+func validColor(s string) bool {
+	return s == term.ColorAuto || s == term.ColorAlways || s == term.ColorNever
+}

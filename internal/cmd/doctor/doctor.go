@@ -1,0 +1,214 @@
+// Package doctor implements `ipabr doctor`: does this host have what
+// Buildroot 2026.02 (support/dependencies/dependencies.sh) and ipabr need?
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/term"
+)
+
+// Options are doctor's inputs.
+type Options struct {
+	IO         *term.IOStreams
+	Runner     process.Runner
+	Context    context.Context
+	LookPath   func(string) (string, error)
+	FileExists func(string) bool
+}
+
+// NewCmdDoctor builds the command; runF replaces runDoctor in tests.
+func NewCmdDoctor(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Runner: f.Runner, LookPath: f.LookPath, FileExists: f.FileExists}
+	return &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the host for Buildroot's build dependencies",
+		Long: `Check the host for every program Buildroot 2026.02 requires (its
+support/dependencies/dependencies.sh), the ncurses headers menuconfig needs and
+QEMU for 'ipabr qemu'. Prints each with its version, then the apt-get (Debian,
+Ubuntu) and dnf (Fedora) command that installs exactly what is missing.
+Exits 1 when something mandatory is missing or too old.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return runDoctor(opts)
+		},
+	}
+}
+
+// Requirement is one thing the host needs.
+type Requirement struct {
+	Name      string   // what is shown
+	Programs  []string // any of these on PATH satisfies it
+	Headers   []string // or: any of these files exists
+	Min       string   // minimum version, empty for any
+	Mandatory bool
+	Purpose   string
+	Apt, Dnf  string // package names
+}
+
+// Requirements is Buildroot's list plus what ipabr's extras need.
+var Requirements = []Requirement{
+	{Name: "which", Programs: []string{"which"}, Mandatory: true, Apt: "debianutils", Dnf: "which"},
+	{Name: "sed", Programs: []string{"sed"}, Mandatory: true, Apt: "sed", Dnf: "sed"},
+	{Name: "make", Programs: []string{"make"}, Min: "3.81", Mandatory: true, Apt: "make", Dnf: "make"},
+	{Name: "binutils", Programs: []string{"ld"}, Mandatory: true, Apt: "binutils", Dnf: "binutils"},
+	{Name: "gcc", Programs: []string{"gcc", "cc"}, Min: "4.8", Mandatory: true, Apt: "gcc", Dnf: "gcc"},
+	{Name: "g++", Programs: []string{"g++", "c++"}, Min: "4.8", Mandatory: true, Apt: "g++", Dnf: "gcc-c++"},
+	{Name: "bash", Programs: []string{"bash"}, Mandatory: true, Apt: "bash", Dnf: "bash"},
+	{Name: "patch", Programs: []string{"patch"}, Mandatory: true, Apt: "patch", Dnf: "patch"},
+	{Name: "gzip", Programs: []string{"gzip"}, Mandatory: true, Apt: "gzip", Dnf: "gzip"},
+	{Name: "bzip2", Programs: []string{"bzip2"}, Mandatory: true, Apt: "bzip2", Dnf: "bzip2"},
+	{Name: "perl", Programs: []string{"perl"}, Mandatory: true, Apt: "perl", Dnf: "perl"},
+	{Name: "tar", Programs: []string{"tar"}, Mandatory: true, Apt: "tar", Dnf: "tar"},
+	{Name: "cpio", Programs: []string{"cpio"}, Mandatory: true, Apt: "cpio", Dnf: "cpio"},
+	{Name: "unzip", Programs: []string{"unzip"}, Mandatory: true, Apt: "unzip", Dnf: "unzip"},
+	{Name: "rsync", Programs: []string{"rsync"}, Mandatory: true, Apt: "rsync", Dnf: "rsync"},
+	{Name: "file", Programs: []string{"file"}, Mandatory: true, Apt: "file", Dnf: "file"},
+	{Name: "bc", Programs: []string{"bc"}, Mandatory: true, Apt: "bc", Dnf: "bc"},
+	{Name: "findutils", Programs: []string{"find"}, Mandatory: true, Apt: "findutils", Dnf: "findutils"},
+	{Name: "xargs", Programs: []string{"xargs"}, Mandatory: true, Apt: "findutils", Dnf: "findutils"},
+	{Name: "cmp", Programs: []string{"cmp"}, Mandatory: true, Apt: "diffutils", Dnf: "diffutils"},
+	{Name: "awk", Programs: []string{"awk", "gawk"}, Mandatory: true, Apt: "gawk", Dnf: "gawk"},
+	{Name: "wget", Programs: []string{"wget"}, Mandatory: true, Apt: "wget", Dnf: "wget"},
+	{Name: "git", Programs: []string{"git"}, Min: "2.0", Mandatory: true, Apt: "git", Dnf: "git"},
+	{Name: "python3", Programs: []string{"python3"}, Min: "3.4", Mandatory: true, Apt: "python3", Dnf: "python3"},
+	{Name: "ncurses headers", Headers: []string{"/usr/include/ncurses.h", "/usr/include/ncursesw/ncurses.h", "/usr/include/ncurses/ncurses.h"},
+		Purpose: "for ipabr menuconfig", Apt: "libncurses-dev", Dnf: "ncurses-devel"},
+	{Name: "qemu", Programs: []string{"qemu-system-x86_64"}, Purpose: "for ipabr qemu", Apt: "qemu-system-x86", Dnf: "qemu-system-x86-core"},
+}
+
+// Result is one checked requirement.
+type Result struct {
+	Req     Requirement
+	Found   string // path of the program or header
+	Version string
+	TooOld  bool
+}
+
+// OK reports whether the requirement is met.
+func (r Result) OK() bool { return r.Found != "" && !r.TooOld }
+
+var versionRE = regexp.MustCompile(`\d+(\.\d+)+`)
+
+// Check examines every requirement.
+func Check(ctx context.Context, opts *Options) []Result {
+	var results []Result
+	for _, req := range Requirements {
+		res := Result{Req: req}
+		for _, h := range req.Headers {
+			if opts.FileExists(h) {
+				res.Found = h
+				break
+			}
+		}
+		for _, prog := range req.Programs {
+			path, err := opts.LookPath(prog)
+			if err != nil {
+				continue
+			}
+			res.Found = path
+			res.Version = programVersion(ctx, opts.Runner, path)
+			if req.Min != "" && res.Version != "" && compareVersions(res.Version, req.Min) < 0 {
+				res.TooOld = true
+			}
+			break
+		}
+		results = append(results, res)
+	}
+	return results
+}
+
+func programVersion(ctx context.Context, r process.Runner, path string) string {
+	for _, args := range [][]string{{"--version"}, {"-V"}, {"-W", "version"}, {"-v"}} {
+		// Some tools (bzip2) print their version on stderr.
+		var out bytes.Buffer
+		if err := r.Run(ctx, process.Cmd{Name: path, Args: args, Stdout: &out, Stderr: &out}); err != nil {
+			continue
+		}
+		first, _, _ := strings.Cut(strings.TrimSpace(out.String()), "\n")
+		if v := versionRE.FindString(first); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// compareVersions compares dotted numeric versions.
+func compareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func runDoctor(opts *Options) error {
+	st := opts.IO.Styles()
+	results := Check(opts.Context, opts)
+	var missingMandatory int
+	apt, dnf := map[string]bool{}, map[string]bool{}
+	for _, r := range results {
+		mark, note := st.Success("ok     "), r.Version
+		if note == "" {
+			note = r.Found
+		}
+		switch {
+		case r.TooOld:
+			mark, note = st.Error("too old"), fmt.Sprintf("%s, need %s or newer", r.Version, r.Req.Min)
+		case r.Found == "" && r.Req.Mandatory:
+			mark, note = st.Error("missing"), "required by Buildroot"
+		case r.Found == "":
+			mark, note = st.Warning("missing"), "optional, "+r.Req.Purpose
+		}
+		if !r.OK() {
+			apt[r.Req.Apt], dnf[r.Req.Dnf] = true, true
+			if r.Req.Mandatory {
+				missingMandatory++
+			}
+		}
+		fmt.Fprintf(opts.IO.Out, "%s  %-16s %s\n", mark, r.Req.Name, note)
+	}
+	if len(apt) > 0 {
+		fmt.Fprintf(opts.IO.Out, "\nInstall what is missing:\n  Debian/Ubuntu: sudo apt-get install %s\n  Fedora:        sudo dnf install %s\n",
+			strings.Join(sorted(apt), " "), strings.Join(sorted(dnf), " "))
+	}
+	if missingMandatory > 0 {
+		return cmdutil.Failure("%d required dependenc%s missing or too old", missingMandatory, map[bool]string{true: "y is", false: "ies are"}[missingMandatory == 1])
+	}
+	return nil
+}
+
+func sorted(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

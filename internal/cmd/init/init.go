@@ -1,0 +1,117 @@
+// Package initcmd implements `ipabr init`: fetch the pinned Buildroot and
+// create the project's working directories.
+package initcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipabr/ipabr/internal/buildroot"
+	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/gitsub"
+	"github.com/ipabr/ipabr/internal/term"
+)
+
+// Options are init's inputs.
+type Options struct {
+	IO       *term.IOStreams
+	Settings func() (*cmdutil.Settings, error)
+	Context  context.Context
+	Now      func() time.Time
+
+	URL   string
+	Depth int
+	Force bool
+}
+
+// NewCmdInit builds the command; runF replaces runInit in tests.
+func NewCmdInit(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Settings: f.Settings, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Fetch the pinned Buildroot and create dl/, ccache/, output/, overlay/, scripts/",
+		Long: `Fetch exactly the Buildroot commit the project pins (the buildroot gitlink),
+shallowly and without tags, check it out in buildroot/ and register the
+submodule in .git/config so plain git agrees. When the server refuses to
+serve a commit by id, ipabr fetches a tag or branch that contains it.
+
+A second run is offline and changes nothing. A buildroot/ with local changes
+or at another commit is never overwritten without --force.`,
+		Example: `  ipabr init
+  ipabr init --url https://mirror.example.com/buildroot.git`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return runInit(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.URL, "url", "", "fetch from this URL instead of .gitmodules' (config buildroot.url, env IPABR_BUILDROOT_URL)")
+	cmd.Flags().IntVar(&opts.Depth, "depth", 1, "commits of history to fetch")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "discard local changes or another checkout in buildroot/")
+	return cmd
+}
+
+func runInit(opts *Options) error {
+	if opts.Depth < 1 {
+		return cmdutil.UsageError("--depth must be 1 or more, not %d", opts.Depth)
+	}
+	s, err := opts.Settings()
+	if err != nil {
+		return err
+	}
+	p := s.Project
+	sub, err := gitsub.Read(p.Root)
+	if err != nil {
+		return cmdutil.AsUsage(err)
+	}
+	if want := filepath.Join(p.Root, sub.Path); filepath.Clean(p.Buildroot) != want {
+		return cmdutil.UsageError("buildroot.path is %s, but ipabr init manages the submodule at %s; unset buildroot.path (or BR2_UPSTREAM) to use init", p.Buildroot, want)
+	}
+	url := opts.URL
+	if url == "" {
+		url = s.BuildrootURL
+	}
+	st := opts.IO.Styles()
+	sync := gitsub.SyncOptions{URL: url, Depth: opts.Depth, Force: opts.Force}
+	if !s.Quiet {
+		sync.Progress = term.RemoteProgress(opts.IO.ErrOut, opts.IO.IsStderrTTY(), "  remote: ")
+		sync.OnFetch = func(url string) { opts.log(s, "Fetching Buildroot %s from %s", sub.Commit, url) }
+	}
+	start := opts.Now()
+	res, err := gitsub.Sync(opts.Context, p.Root, sub, sync)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return cmdutil.Failure("%v", err)
+	}
+	created, err := p.EnsureDirs()
+	if err != nil {
+		return cmdutil.Failure("%v", err)
+	}
+	version, _ := buildroot.Version(p.Buildroot)
+	if res.AlreadyAtPin {
+		fmt.Fprintf(opts.IO.Out, "Buildroot is already at the pin %s (%s); nothing fetched.\n", sub.Commit, version)
+	} else {
+		fmt.Fprintf(opts.IO.Out, "%s Buildroot %s (%s) checked out in %s [%s, %.1fs]\n",
+			st.Success("✓"), sub.Commit, version, p.Rel(p.Buildroot), res.Method, opts.Now().Sub(start).Seconds())
+	}
+	for _, d := range created {
+		opts.log(s, "created %s/", p.Rel(d))
+	}
+	return nil
+}
+
+func (o *Options) log(s *cmdutil.Settings, format string, a ...any) {
+	if !s.Quiet {
+		fmt.Fprintf(o.IO.ErrOut, format+"\n", a...)
+	}
+}

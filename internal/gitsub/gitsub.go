@@ -1,0 +1,444 @@
+// Package gitsub manages the buildroot submodule with go-git: it reads the
+// gitlink (the pin) and .gitmodules, fetches exactly the pinned commit
+// shallowly, checks it out and registers it the way `git submodule init` does.
+package gitsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// Name is the submodule's name and path in the project.
+const Name = "buildroot"
+
+// Submodule is the pin as the project records it.
+type Submodule struct {
+	Name   string
+	Path   string // relative to the project root
+	URL    string // from .gitmodules
+	Branch string // from .gitmodules, may be empty
+	Commit plumbing.Hash
+}
+
+// Read reads the submodule's .gitmodules section and its gitlink from the
+// project's index (what `git submodule` itself reads).
+func Read(root string) (*Submodule, error) {
+	modules, err := readGitmodules(root)
+	if err != nil {
+		return nil, err
+	}
+	sub, ok := modules.Submodules[Name]
+	if !ok {
+		return nil, fmt.Errorf(".gitmodules has no [submodule %q] section; add one with path = buildroot and url = https://gitlab.com/buildroot.org/buildroot.git", Name)
+	}
+	if sub.Path == "" || sub.URL == "" {
+		return nil, fmt.Errorf(".gitmodules: [submodule %q] needs both path and url", Name)
+	}
+	r, err := git.PlainOpen(root)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a git repository (%v); ipabr reads the Buildroot pin from the project's git index", root, err)
+	}
+	idx, err := r.Storer.Index()
+	if err != nil {
+		return nil, fmt.Errorf("reading the git index of %s: %v", root, err)
+	}
+	e, err := idx.Entry(sub.Path)
+	if errors.Is(err, index.ErrEntryNotFound) {
+		if tracksFilesUnder(idx, sub.Path) {
+			return nil, fmt.Errorf("%s is tracked as files, not as a submodule gitlink; remove them from the index (git rm -r --cached %s) and record the pin with git update-index --add --cacheinfo 160000,<commit>,%s", sub.Path, sub.Path, sub.Path)
+		}
+		return nil, fmt.Errorf("the git index has no gitlink for %s; record the pin with: git update-index --add --cacheinfo 160000,<commit>,%s", sub.Path, sub.Path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.Mode != filemode.Submodule {
+		return nil, fmt.Errorf("%s is tracked as a %s, not as a submodule gitlink (mode 160000)", sub.Path, describeMode(e.Mode))
+	}
+	return &Submodule{Name: Name, Path: sub.Path, URL: sub.URL, Branch: sub.Branch, Commit: e.Hash}, nil
+}
+
+func describeMode(m filemode.FileMode) string {
+	switch m {
+	case filemode.Dir:
+		return "directory"
+	case filemode.Symlink:
+		return "symlink"
+	}
+	return "file"
+}
+
+func tracksFilesUnder(idx *index.Index, dir string) bool {
+	for _, e := range idx.Entries {
+		if strings.HasPrefix(e.Name, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func readGitmodules(root string) (*config.Modules, error) {
+	data, err := os.ReadFile(filepath.Join(root, ".gitmodules"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s has no .gitmodules; the project records Buildroot as the submodule %q", root, Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseGitmodules(data)
+}
+
+// ParseGitmodules parses .gitmodules content.
+func ParseGitmodules(data []byte) (m *config.Modules, err error) {
+	defer func() {
+		// The ini decoder underneath panics on some malformed input.
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf(".gitmodules is malformed: %v", r)
+		}
+	}()
+	m = config.NewModules()
+	if err := m.Unmarshal(data); err != nil {
+		return nil, fmt.Errorf(".gitmodules is malformed: %v", err)
+	}
+	return m, nil
+}
+
+// State is what is checked out in the submodule's directory now.
+type State struct {
+	Present    bool          // a git checkout exists
+	Head       plumbing.Hash // zero when there is none
+	Changes    []string      // `git status --short` style lines, sorted
+	Foreign    bool          // a non-empty directory that is not a git checkout
+	Registered bool          // submodule.<name>.url is in .git/config
+}
+
+// AtPin reports whether the checkout is exactly the pin and clean.
+func (s State) AtPin(pin plumbing.Hash) bool {
+	return s.Present && s.Head == pin && len(s.Changes) == 0
+}
+
+// Inspect reports the checkout state without touching the network.
+func Inspect(root string, sub *Submodule) (State, error) {
+	var st State
+	parent, err := git.PlainOpen(root)
+	if err != nil {
+		return st, err
+	}
+	cfg, err := parent.Config()
+	if err != nil {
+		return st, err
+	}
+	if c, ok := cfg.Submodules[sub.Name]; ok && c.URL != "" {
+		st.Registered = true
+	}
+	dir := filepath.Join(root, sub.Path)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("%s: %v", dir, err)
+	}
+	if len(entries) == 0 {
+		return st, nil
+	}
+	r, err := git.PlainOpen(dir)
+	if err != nil {
+		st.Foreign = true
+		return st, nil
+	}
+	st.Present = true
+	if head, err := r.Head(); err == nil {
+		st.Head = head.Hash()
+	}
+	changes, err := worktreeChanges(r)
+	if err != nil {
+		return st, fmt.Errorf("checking %s for local changes: %v", dir, err)
+	}
+	st.Changes = changes
+	return st, nil
+}
+
+func worktreeChanges(r *git.Repository) ([]string, error) {
+	wt, err := r.Worktree()
+	if err != nil {
+		return nil, err
+	}
+	status, err := wt.StatusWithOptions(git.StatusOptions{Strategy: git.Preload})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for path, fs := range status {
+		if fs.Worktree == git.Unmodified && fs.Staging == git.Unmodified {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%c%c %s", fs.Staging, fs.Worktree, path))
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// SyncOptions tune Sync.
+type SyncOptions struct {
+	URL      string // overrides .gitmodules
+	Depth    int    // commits of history to fetch, ≥ 1
+	Force    bool   // discard local changes or another checkout
+	Progress io.Writer
+	// OnFetch is called just before the network is used.
+	OnFetch func(url string)
+}
+
+// SyncResult says what Sync did.
+type SyncResult struct {
+	AlreadyAtPin bool
+	Method       string // how the pinned commit was obtained
+	URL          string
+}
+
+// ErrRefused is returned when the checkout differs and Force is off.
+var ErrRefused = errors.New("refusing to overwrite buildroot/")
+
+// Sync makes the submodule checkout equal the pin: fetch if needed (exact
+// commit, falling back to refs that contain it), check out, verify HEAD and
+// register in .git/config. It is a no-op, with no network, when already right.
+func Sync(ctx context.Context, root string, sub *Submodule, opts SyncOptions) (SyncResult, error) {
+	res := SyncResult{URL: sub.URL}
+	if opts.URL != "" {
+		res.URL = opts.URL
+	}
+	if opts.Depth < 1 {
+		return res, fmt.Errorf("depth must be 1 or more, not %d", opts.Depth)
+	}
+	st, err := Inspect(root, sub)
+	if err != nil {
+		return res, err
+	}
+	dir := filepath.Join(root, sub.Path)
+	if st.AtPin(sub.Commit) {
+		res.AlreadyAtPin = true
+		return res, register(root, sub, res.URL, st.Registered)
+	}
+	if !opts.Force {
+		if err := refusal(sub, dir, st); err != nil {
+			return res, err
+		}
+	}
+	if st.Foreign {
+		// --force on a directory that is not a checkout: start afresh.
+		if err := os.RemoveAll(dir); err != nil {
+			return res, err
+		}
+	}
+	if err := register(root, sub, res.URL, st.Registered); err != nil {
+		return res, err
+	}
+	r, err := openSubmoduleRepo(root, sub)
+	if err != nil {
+		return res, err
+	}
+	if _, err := r.CommitObject(sub.Commit); err == nil {
+		res.Method = "already in the local object store"
+	} else {
+		if opts.OnFetch != nil {
+			opts.OnFetch(res.URL)
+		}
+		res.Method, err = fetchPin(ctx, r, sub, res.URL, opts)
+		if err != nil {
+			return res, err
+		}
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return res, err
+	}
+	if err := wt.Checkout(&git.CheckoutOptions{Hash: sub.Commit, Force: true}); err != nil {
+		return res, fmt.Errorf("checking out %s in %s: %v", sub.Commit, dir, err)
+	}
+	if opts.Force {
+		if err := wt.Clean(&git.CleanOptions{Dir: true}); err != nil {
+			return res, err
+		}
+	}
+	head, err := r.Head()
+	if err != nil {
+		return res, err
+	}
+	if head.Hash() != sub.Commit {
+		return res, fmt.Errorf("after checkout %s is at %s, not the pinned %s", dir, head.Hash(), sub.Commit)
+	}
+	return res, nil
+}
+
+func refusal(sub *Submodule, dir string, st State) error {
+	switch {
+	case st.Foreign:
+		return fmt.Errorf("%w: %s exists and is not a git checkout; move it away or run 'ipabr init --force' to replace it", ErrRefused, dir)
+	case st.Present && st.Head != sub.Commit:
+		head := "no commit"
+		if !st.Head.IsZero() {
+			head = st.Head.String()
+		}
+		msg := fmt.Sprintf("%s is at %s, not the pinned %s", dir, head, sub.Commit)
+		if len(st.Changes) > 0 {
+			msg += " and has local changes (" + summarize(st.Changes) + ")"
+		}
+		return fmt.Errorf("%w: %s; to use the pin run 'ipabr init --force' (this discards local changes in buildroot/), or record the new commit in the project with 'git add buildroot'", ErrRefused, msg)
+	case len(st.Changes) > 0:
+		return fmt.Errorf("%w: %s has local changes (%s); commit or stash them inside buildroot/, or run 'ipabr init --force' to discard them", ErrRefused, dir, summarize(st.Changes))
+	}
+	return nil
+}
+
+func summarize(changes []string) string {
+	const show = 3
+	if len(changes) <= show {
+		return strings.Join(changes, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(changes[:show], ", "), len(changes)-show)
+}
+
+// register records the submodule in .git/config like `git submodule init`.
+func register(root string, sub *Submodule, url string, already bool) error {
+	if already {
+		return nil
+	}
+	r, err := git.PlainOpen(root)
+	if err != nil {
+		return err
+	}
+	cfg, err := r.Config()
+	if err != nil {
+		return err
+	}
+	cfg.Submodules[sub.Name] = &config.Submodule{Name: sub.Name, Path: sub.Path, URL: url}
+	return r.Storer.SetConfig(cfg)
+}
+
+// openSubmoduleRepo opens or creates the repository in .git/modules/<name>
+// with its worktree in <path> (a .git file points to it), as git does.
+func openSubmoduleRepo(root string, sub *Submodule) (*git.Repository, error) {
+	parent, err := git.PlainOpen(root)
+	if err != nil {
+		return nil, err
+	}
+	wt, err := parent.Worktree()
+	if err != nil {
+		return nil, err
+	}
+	s, err := wt.Submodule(sub.Name)
+	if err != nil {
+		return nil, fmt.Errorf("submodule %s: %v", sub.Name, err)
+	}
+	return s.Repository()
+}
+
+const pinRef = "refs/ipabr/pin"
+
+// fetchPin fetches the pinned commit: exactly by id when the server allows
+// it, otherwise a ref that points at it, otherwise ever deeper history of
+// the branches until the commit arrives.
+func fetchPin(ctx context.Context, r *git.Repository, sub *Submodule, url string, opts SyncOptions) (string, error) {
+	fetch := func(depth int, specs ...config.RefSpec) error {
+		err := r.FetchContext(ctx, &git.FetchOptions{
+			RemoteURL: url,
+			RefSpecs:  specs,
+			Depth:     depth,
+			Tags:      git.NoTags,
+			Progress:  opts.Progress,
+			Force:     true,
+		})
+		if errors.Is(err, git.NoErrAlreadyUpToDate) {
+			return nil
+		}
+		return err
+	}
+	have := func() bool { _, err := r.CommitObject(sub.Commit); return err == nil }
+
+	err := fetch(opts.Depth, config.RefSpec(fmt.Sprintf("+%s:%s", sub.Commit, pinRef)))
+	if err == nil && have() {
+		return fmt.Sprintf("commit %s, depth %d", short(sub.Commit), opts.Depth), nil
+	}
+	if err != nil && !errors.Is(err, git.ErrExactSHA1NotSupported) {
+		return "", unreachable(url, err)
+	}
+
+	// The server refuses wants by commit id: find a ref that points at it.
+	remote := git.NewRemote(r.Storer, &config.RemoteConfig{Name: "ipabr-probe", URLs: []string{url}})
+	refs, err := remote.ListContext(ctx, &git.ListOptions{PeelingOption: git.AppendPeeled})
+	if err != nil {
+		return "", unreachable(url, err)
+	}
+	sort.SliceStable(refs, func(i, j int) bool {
+		return refs[i].Name().IsTag() && !refs[j].Name().IsTag()
+	})
+	for _, ref := range refs {
+		name := strings.TrimSuffix(ref.Name().String(), "^{}")
+		if ref.Hash() != sub.Commit || !(strings.HasPrefix(name, "refs/tags/") || strings.HasPrefix(name, "refs/heads/")) {
+			continue
+		}
+		if err := fetch(opts.Depth, config.RefSpec(fmt.Sprintf("+%s:%s", name, pinRef))); err != nil {
+			return "", unreachable(url, err)
+		}
+		if have() {
+			return fmt.Sprintf("%s, depth %d (server refuses commit ids)", plumbing.ReferenceName(name).Short(), opts.Depth), nil
+		}
+	}
+
+	// No ref points at it: deepen the branch history until it appears.
+	spec := config.RefSpec("+refs/heads/*:refs/remotes/origin/*")
+	what := "all branches"
+	if sub.Branch != "" && sub.Branch != "." {
+		spec = config.RefSpec(fmt.Sprintf("+refs/heads/%s:refs/remotes/origin/%s", sub.Branch, sub.Branch))
+		what = "branch " + sub.Branch
+	}
+	for depth := max(opts.Depth, 64); ; depth *= 4 {
+		full := depth > 1<<20
+		d := depth
+		if full {
+			d = 0
+		}
+		if err := fetch(d, spec); err != nil {
+			return "", unreachable(url, err)
+		}
+		if have() {
+			return fmt.Sprintf("%s, depth %d (server refuses commit ids)", what, d), nil
+		}
+		if full {
+			return "", fmt.Errorf("commit %s is not reachable from %s of %s; check the gitlink or the URL", sub.Commit, what, url)
+		}
+	}
+}
+
+func unreachable(url string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	if errors.Is(err, transport.ErrRepositoryNotFound) {
+		return fmt.Errorf("no repository at %s: %v", url, err)
+	}
+	return fmt.Errorf("cannot fetch Buildroot from %s: %v", url, err)
+}
+
+func short(h plumbing.Hash) string { return h.String()[:12] }
+
+// The Buildroot release this version of ipabr is made for (ARCHITECTURE.md §2).
+const (
+	DefaultURL = "https://gitlab.com/buildroot.org/buildroot.git"
+	DefaultPin = "679b9ead7620bbf193620d1ebf56f53c1764d37a"
+	DefaultTag = "2026.02.3"
+)
