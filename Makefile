@@ -4,6 +4,8 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/ipabr/ipabr/internal/app.version=$(VERSION)
 
+SHELL := /bin/bash
+
 .PHONY: all ipabr test image bench vet fmt clean
 all: ipabr
 
@@ -14,8 +16,10 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
 	$(GO) vet ./...
 
+# The full log goes to test.log; the report shows results, SKIP lines of
+# missing tiers and the output of failing tests.
 test: vet
-	$(GO) test -count=1 -timeout 20m ./...
+	set -o pipefail; $(GO) test -count=1 -timeout 20m -json ./... | tee test.log | $(GO) run ./tools/testreport
 
 image: ipabr
 	./ipabr init

@@ -1,0 +1,43 @@
+// Package testenv gates the test tiers of ARCHITECTURE.md §5. A tier whose
+// prerequisite is missing is skipped with one visible line on stdout
+// ("SKIP upstream: IPABR_TEST_BUILDROOT unset"), which `make test` shows.
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+)
+
+var announced sync.Map
+
+func announce(tier, reason string) {
+	line := fmt.Sprintf("SKIP %s: %s", tier, reason)
+	if _, seen := announced.LoadOrStore(line, true); !seen {
+		fmt.Println(line)
+	}
+}
+
+// Env returns the value of the tier's environment variable, or skips t.
+func Env(t testing.TB, tier, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		announce(tier, name+" unset")
+		t.Skipf("SKIP %s: %s unset", tier, name)
+	}
+	return v
+}
+
+// Program returns the path of prog on PATH, or skips t.
+func Program(t testing.TB, tier, prog string) string {
+	t.Helper()
+	path, err := exec.LookPath(prog)
+	if err != nil {
+		announce(tier, prog+" not installed")
+		t.Skipf("SKIP %s: %s not installed", tier, prog)
+	}
+	return path
+}
