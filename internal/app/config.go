@@ -199,10 +199,10 @@ func (l *configLoader) abs(p string) string {
 
 func (l *configLoader) findRoot() (string, error) {
 	if dir, ok := l.flagValue("repo"); ok {
-		return project.CheckRoot(l.abs(dir))
+		return project.CheckRoot(dir, l.cwd)
 	}
 	if dir, name := l.env("IPABR_REPO", "BR2_IPA_REPO"); dir != "" {
-		root, err := project.CheckRoot(l.abs(dir))
+		root, err := project.CheckRoot(dir, l.cwd)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", name, err)
 		}

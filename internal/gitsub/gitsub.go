@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -247,10 +248,20 @@ func Sync(ctx context.Context, root string, sub *Submodule, opts SyncOptions) (S
 	if err := register(root, sub, res.URL, st.Registered); err != nil {
 		return res, err
 	}
+	fresh := !st.Present
+	_, statErr := os.Stat(dir)
+	dirExisted := statErr == nil
 	r, err := openSubmoduleRepo(root, sub)
 	if err != nil {
 		return res, err
 	}
+	// A failed first fetch must leave the project as it found it.
+	ok := false
+	defer func() {
+		if !ok && fresh {
+			undoFresh(root, sub, st.Registered, dirExisted)
+		}
+	}()
 	if _, err := r.CommitObject(sub.Commit); err == nil {
 		res.Method = "already in the local object store"
 	} else {
@@ -281,7 +292,29 @@ func Sync(ctx context.Context, root string, sub *Submodule, opts SyncOptions) (S
 	if head.Hash() != sub.Commit {
 		return res, fmt.Errorf("after checkout %s is at %s, not the pinned %s", dir, head.Hash(), sub.Commit)
 	}
+	ok = true
 	return res, nil
+}
+
+// undoFresh removes the repository a failed first Sync created and its
+// registration, if Sync made that too.
+func undoFresh(root string, sub *Submodule, wasRegistered, dirExisted bool) {
+	dir := filepath.Join(root, sub.Path)
+	_ = os.Remove(filepath.Join(dir, ".git"))
+	if !dirExisted {
+		_ = os.Remove(dir) // only if now empty
+	}
+	if r, err := git.PlainOpen(root); err == nil {
+		if fs, ok := r.Storer.(interface{ Filesystem() billy.Filesystem }); ok {
+			_ = os.RemoveAll(filepath.Join(fs.Filesystem().Root(), "modules", sub.Name))
+		}
+		if !wasRegistered {
+			if cfg, err := r.Config(); err == nil {
+				delete(cfg.Submodules, sub.Name)
+				_ = r.Storer.SetConfig(cfg)
+			}
+		}
+	}
 }
 
 func refusal(sub *Submodule, dir string, st State) error {

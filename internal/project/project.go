@@ -65,11 +65,12 @@ func Find(start string) (string, error) {
 	}
 }
 
-// CheckRoot validates a root named explicitly (--repo, IPABR_REPO, BR2_IPA_REPO).
-func CheckRoot(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
+// CheckRoot validates a root named explicitly (--repo, IPABR_REPO,
+// BR2_IPA_REPO); a relative dir is relative to cwd. Messages show dir as given.
+func CheckRoot(dir, cwd string) (string, error) {
+	abs := dir
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(cwd, dir)
 	}
 	st, err := os.Stat(abs)
 	switch {
