@@ -1,0 +1,99 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/term"
+)
+
+// host fakes a machine: programs on PATH with the version line they print.
+func host(missing []string, versions map[string]string) (*Options, *term.IOStreams) {
+	io, _, _, _ := term.Test()
+	gone := map[string]bool{}
+	for _, m := range missing {
+		gone[m] = true
+	}
+	rec := &process.Recorder{Handler: func(c process.Cmd) error {
+		name := filepath.Base(c.Name)
+		line := "GNU " + name + " 9.9.9"
+		if v, ok := versions[name]; ok {
+			line = v
+		}
+		fmt.Fprintln(c.Stdout, line)
+		return nil
+	}}
+	return &Options{
+		IO:      io,
+		Runner:  rec,
+		Context: context.Background(),
+		LookPath: func(p string) (string, error) {
+			if gone[p] {
+				return "", errors.New("not found")
+			}
+			return "/usr/bin/" + p, nil
+		},
+		FileExists: func(p string) bool { return !gone["ncurses"] && p == "/usr/include/ncurses.h" },
+	}, io
+}
+
+func TestDoctorAllPresent(t *testing.T) {
+	opts, io := host(nil, map[string]string{"git": "git version 2.39.5"})
+	if err := runDoctor(opts); err != nil {
+		t.Fatalf("runDoctor: %v", err)
+	}
+	out := io.Out.(interface{ String() string }).String()
+	if !strings.Contains(out, "git              2.39.5") {
+		t.Errorf("git version not shown:\n%s", out)
+	}
+	if strings.Contains(out, "apt-get") {
+		t.Errorf("install command printed with nothing missing:\n%s", out)
+	}
+}
+
+func TestDoctorMissingAndTooOld(t *testing.T) {
+	opts, io := host([]string{"g++", "c++", "rsync", "qemu-system-x86_64", "ncurses"}, map[string]string{"git": "git version 1.9.1"})
+	err := runDoctor(opts)
+	if cmdutil.Code(err) != cmdutil.ExitFailure {
+		t.Fatalf("exit code %d, want 1 (err %v)", cmdutil.Code(err), err)
+	}
+	if !strings.Contains(err.Error(), "3 required dependencies are missing or too old") {
+		t.Errorf("error = %q", err)
+	}
+	out := io.Out.(interface{ String() string }).String()
+	for _, want := range []string{
+		"too old  git              1.9.1, need 2.0 or newer",
+		"missing  rsync            required by Buildroot",
+		"missing  qemu             optional, for ipabr qemu",
+		"Debian/Ubuntu: sudo apt-get install g++ git libncurses-dev qemu-system-x86 rsync\n",
+		"Fedora:        sudo dnf install gcc-c++ git ncurses-devel qemu-system-x86-core rsync\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDoctorOptionalMissingStillSucceeds(t *testing.T) {
+	opts, _ := host([]string{"qemu-system-x86_64"}, nil)
+	if err := runDoctor(opts); err != nil {
+		t.Fatalf("optional qemu missing made doctor fail: %v", err)
+	}
+}
+
+func TestCompareVersions(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"3.81", "3.81", 0}, {"4.3", "3.81", 1}, {"3.8", "3.81", -1}, {"2.39.5", "2.0", 1}, {"1.9.1", "2.0", -1}} {
+		if got := compareVersions(c.a, c.b); got != c.want {
+			t.Errorf("compareVersions(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
