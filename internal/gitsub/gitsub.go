@@ -273,17 +273,12 @@ func Sync(ctx context.Context, root string, sub *Submodule, opts SyncOptions) (S
 			return res, err
 		}
 	}
-	wt, err := r.Worktree()
-	if err != nil {
-		return res, err
-	}
-	if err := wt.Checkout(&git.CheckoutOptions{Hash: sub.Commit, Force: true}); err != nil {
-		return res, fmt.Errorf("checking out %s in %s: %v", sub.Commit, dir, err)
-	}
-	if opts.Force {
-		if err := wt.Clean(&git.CleanOptions{Dir: true}); err != nil {
-			return res, err
+	if fresh {
+		if err := checkoutFresh(r, dir, sub.Commit); err != nil {
+			return res, fmt.Errorf("checking out %s in %s: %v", sub.Commit, dir, err)
 		}
+	} else if err := forceCheckout(r, sub.Commit); err != nil {
+		return res, fmt.Errorf("checking out %s in %s: %v", sub.Commit, dir, err)
 	}
 	head, err := r.Head()
 	if err != nil {
@@ -294,6 +289,19 @@ func Sync(ctx context.Context, root string, sub *Submodule, opts SyncOptions) (S
 	}
 	ok = true
 	return res, nil
+}
+
+// forceCheckout moves an existing checkout to commit, discarding local
+// changes and untracked files (only reached with --force).
+func forceCheckout(r *git.Repository, commit plumbing.Hash) error {
+	wt, err := r.Worktree()
+	if err != nil {
+		return err
+	}
+	if err := wt.Checkout(&git.CheckoutOptions{Hash: commit, Force: true}); err != nil {
+		return err
+	}
+	return wt.Clean(&git.CleanOptions{Dir: true})
 }
 
 // undoFresh removes the repository a failed first Sync created and its
