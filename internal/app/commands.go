@@ -6,6 +6,7 @@ import (
 	"github.com/ipabr/ipabr/internal/cmd/doctor"
 	"github.com/ipabr/ipabr/internal/cmd/env"
 	initcmd "github.com/ipabr/ipabr/internal/cmd/init"
+	qemucmd "github.com/ipabr/ipabr/internal/cmd/qemu"
 	"github.com/ipabr/ipabr/internal/cmd/status"
 	versioncmd "github.com/ipabr/ipabr/internal/cmd/version"
 	"github.com/ipabr/ipabr/internal/cmdutil"
@@ -19,5 +20,6 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 		status.NewCmdStatus(f, nil),
 		doctor.NewCmdDoctor(f, nil),
 		versioncmd.NewCmdVersion(f, nil),
+		qemucmd.NewCmdQemu(f, nil),
 	}
 }
