@@ -3,10 +3,17 @@ package app
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/ipabr/ipabr/internal/cmd/build"
+	"github.com/ipabr/ipabr/internal/cmd/clean"
+	"github.com/ipabr/ipabr/internal/cmd/configure"
 	"github.com/ipabr/ipabr/internal/cmd/doctor"
 	"github.com/ipabr/ipabr/internal/cmd/env"
 	initcmd "github.com/ipabr/ipabr/internal/cmd/init"
-	qemucmd "github.com/ipabr/ipabr/internal/cmd/qemu"
+	"github.com/ipabr/ipabr/internal/cmd/list"
+	"github.com/ipabr/ipabr/internal/cmd/makecmd"
+	"github.com/ipabr/ipabr/internal/cmd/menuconfig"
+	"github.com/ipabr/ipabr/internal/cmd/rebuild"
+	"github.com/ipabr/ipabr/internal/cmd/save"
 	"github.com/ipabr/ipabr/internal/cmd/status"
 	versioncmd "github.com/ipabr/ipabr/internal/cmd/version"
 	"github.com/ipabr/ipabr/internal/cmdutil"
@@ -14,12 +21,22 @@ import (
 
 // commands lists every subcommand, in the order help shows them.
 func commands(f *cmdutil.Factory) []*cobra.Command {
-	return []*cobra.Command{
+	cmds := []*cobra.Command{
 		initcmd.NewCmdInit(f, nil),
 		env.NewCmdEnv(f, nil),
 		status.NewCmdStatus(f, nil),
 		doctor.NewCmdDoctor(f, nil),
+		list.NewCmdList(f, nil),
+		configure.NewCmdConfigure(f, nil),
+		build.NewCmdBuild(f, nil),
+		rebuild.NewCmdRebuild(f, nil),
+		save.NewCmdSave(f, nil),
+		clean.NewCmdClean(f, nil),
+		makecmd.NewCmdMake(f, nil),
 		versioncmd.NewCmdVersion(f, nil),
-		qemucmd.NewCmdQemu(f, nil),
 	}
+	for _, m := range menuconfig.Menus {
+		cmds = append(cmds, menuconfig.NewCmdMenu(f, nil, m))
+	}
+	return cmds
 }

@@ -59,3 +59,24 @@ func TestVersionAndExternalName(t *testing.T) {
 		t.Error("Version of an empty dir succeeded")
 	}
 }
+
+func TestMergeFragment(t *testing.T) {
+	parse := func(s string) *Config {
+		c, err := ParseConfig(strings.NewReader(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	baseline := parse("CONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_S=\"old\"\n")
+	current := parse("CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=y\nCONFIG_S=\"new value\"\nCONFIG_D=64\n")
+	fragment := "# NICs\nCONFIG_B=m\n\n# misc\nCONFIG_E=y\n"
+	got := string(MergeFragment([]byte(fragment), baseline, current))
+	want := "# NICs\n# CONFIG_B is not set\n\n# misc\nCONFIG_E=y\n\n# Added by ipabr save from linux-menuconfig changes\nCONFIG_C=y\nCONFIG_S=\"new value\"\nCONFIG_D=64\n"
+	if got != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
+	}
+	if same := MergeFragment([]byte(fragment), baseline, baseline); string(same) != fragment {
+		t.Fatalf("no change rewrote the fragment: %q", same)
+	}
+}

@@ -483,3 +483,16 @@ const (
 	DefaultPin = "679b9ead7620bbf193620d1ebf56f53c1764d37a"
 	DefaultTag = "2026.02.3"
 )
+
+// Head is the commit checked out in the repository at dir, or "" if none.
+func Head(dir string) string {
+	r, err := git.PlainOpen(dir)
+	if err != nil {
+		return ""
+	}
+	h, err := r.Head()
+	if err != nil {
+		return ""
+	}
+	return h.Hash().String()
+}

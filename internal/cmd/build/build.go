@@ -1,0 +1,117 @@
+// Package build implements `ipabr build`: configure if needed, run make with
+// a progress display and a full log, then list the images with checksums.
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipabr/ipabr/internal/cmd/configure"
+	"github.com/ipabr/ipabr/internal/cmdutil"
+)
+
+// Options are build's inputs.
+type Options struct {
+	Factory *cmdutil.Factory
+	Context context.Context
+
+	Jobs      int
+	JSON      bool
+	KeepGoing bool
+	Unique    bool
+	Targets   []string
+}
+
+// NewCmdBuild builds the command; runF replaces runBuild in tests.
+func NewCmdBuild(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "build [TARGET...]",
+		Short: "Build the image (or the named make targets) with progress and a full log",
+		Long: `Configure the output directory from the default defconfig if it has no
+.config, then run make (all, or the named targets). The full make output goes
+to <output>/build.log; a terminal shows one live progress line instead (-v shows
+the raw output too), other outputs get one timestamped line per package step.
+
+On success ipabr prints the files in <output>/images with their sizes and
+sha256 sums and writes <output>/images/SHA256SUMS. On failure it prints the
+failing package and step, the last 40 lines of the log and the log's path, and
+exits 1. Ctrl-C or SIGTERM stops make's whole process group and exits 130;
+rerunning continues where Buildroot's stamps allow.
+
+--jobs passes -jN to the top-level make, which Buildroot supports only with
+BR2_PER_PACKAGE_DIRECTORIES=y; without it Buildroot parallelises inside each
+package (BR2_JLEVEL) and --jobs is refused.`,
+		Example: `  ipabr build
+  ipabr build --unique --json > result.json
+  ipabr build linux-rebuild all`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
+			opts.Targets = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return runBuild(opts)
+		},
+	}
+	cmd.Flags().IntVarP(&opts.Jobs, "jobs", "j", 0, "top-level make jobs (needs BR2_PER_PACKAGE_DIRECTORIES=y)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as a JSON object")
+	cmd.Flags().BoolVarP(&opts.KeepGoing, "keep-going", "k", false, "keep building other packages after a failure (make -k)")
+	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "build in a fresh output/<unix-time>-XXXXXX")
+	return cmd
+}
+
+func runBuild(opts *Options) error {
+	f := opts.Factory
+	if opts.Jobs < 0 {
+		return cmdutil.UsageError("--jobs must be 1 or more, not %d", opts.Jobs)
+	}
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	out, err := cmdutil.OpenOutput(s, opts.Unique, f.Now())
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cfg, ok, err := out.Config()
+	if err != nil {
+		return cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
+	}
+	if !ok {
+		if !s.Quiet {
+			fmt.Fprintf(f.IOStreams.ErrOut, "%s has no configuration yet: loading %s\n", s.Project.Rel(out.Dir), s.Defconfig)
+		}
+		if err := configure.Load(opts.Context, f, s, out, s.Defconfig, false); err != nil {
+			return err
+		}
+		if cfg, _, err = out.Config(); err != nil {
+			return cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
+		}
+	}
+	var args []string
+	if opts.Jobs > 0 {
+		if !cfg.Enabled("BR2_PER_PACKAGE_DIRECTORIES") {
+			return cmdutil.UsageError("--jobs needs BR2_PER_PACKAGE_DIRECTORIES=y: without per-package directories Buildroot's top-level make must run serially (it already builds each package with BR2_JLEVEL jobs); enable it with 'ipabr menuconfig' (Build options) or drop --jobs")
+		}
+		args = append(args, fmt.Sprintf("-j%d", opts.Jobs))
+	}
+	if opts.KeepGoing {
+		args = append(args, "-k")
+	}
+	res, err := Run(opts.Context, f, s, out, append(args, opts.Targets...))
+	if opts.JSON && res != nil {
+		enc := json.NewEncoder(f.IOStreams.Out)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(res); encErr != nil && err == nil {
+			err = encErr
+		}
+	} else if err == nil {
+		PrintImages(f, s, res)
+	}
+	return err
+}

@@ -1,0 +1,103 @@
+// Package rebuild implements `ipabr rebuild`: rebuild packages and then the
+// images, instead of deleting stamp files by hand.
+package rebuild
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipabr/ipabr/internal/buildroot"
+	"github.com/ipabr/ipabr/internal/cmd/build"
+	"github.com/ipabr/ipabr/internal/cmdutil"
+)
+
+// Options are rebuild's inputs.
+type Options struct {
+	Factory *cmdutil.Factory
+	Context context.Context
+
+	Packages    []string
+	Reconfigure bool
+	Dirclean    bool
+	JSON        bool
+}
+
+// NewCmdRebuild builds the command; runF replaces runRebuild in tests.
+func NewCmdRebuild(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "rebuild PKG...",
+		Short: "Rebuild packages (make PKG-rebuild), then the images",
+		Long: `Rebuild the named packages and then the final images: make PKG-rebuild all.
+--reconfigure restarts from the configure step (PKG-reconfigure), --dirclean
+removes the package's build directory first (PKG-dirclean). This replaces
+removing .stamp_built files by hand.`,
+		Example: `  ipabr rebuild ironic-python-agent
+  ipabr rebuild --reconfigure linux
+  ipabr rebuild --dirclean busybox python3`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
+			opts.Packages = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return runRebuild(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Reconfigure, "reconfigure", false, "restart from the configure step")
+	cmd.Flags().BoolVar(&opts.Dirclean, "dirclean", false, "remove the packages' build directories first")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as a JSON object")
+	cmd.MarkFlagsMutuallyExclusive("reconfigure", "dirclean")
+	return cmd
+}
+
+// Targets are the make targets for packages.
+func Targets(packages []string, reconfigure, dirclean bool) ([]string, error) {
+	suffix := "-rebuild"
+	switch {
+	case reconfigure:
+		suffix = "-reconfigure"
+	case dirclean:
+		suffix = "-dirclean"
+	}
+	var targets []string
+	for _, p := range packages {
+		if !buildroot.ValidPackageName(p) {
+			return nil, cmdutil.UsageError("%q is not a package name (lowercase letters, digits and ._+- only)", p)
+		}
+		targets = append(targets, p+suffix)
+	}
+	return append(targets, "all"), nil
+}
+
+func runRebuild(opts *Options) error {
+	f := opts.Factory
+	targets, err := Targets(opts.Packages, opts.Reconfigure, opts.Dirclean)
+	if err != nil {
+		return err
+	}
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	out, err := cmdutil.OpenOutput(s, false, f.Now())
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	if _, ok, _ := out.Config(); !ok {
+		return cmdutil.UsageError("%s is not configured yet; run 'ipabr configure' (or 'ipabr build') first", s.Project.Rel(out.Dir))
+	}
+	res, err := build.Run(opts.Context, f, s, out, targets)
+	if opts.JSON && res != nil {
+		enc := json.NewEncoder(f.IOStreams.Out)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(res)
+	} else if err == nil {
+		build.PrintImages(f, s, res)
+	}
+	return err
+}
