@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+#
+# Post-build script of the IPA ramdisk (BR2_ROOTFS_POST_BUILD_SCRIPT).
+#
+# Buildroot runs it with the target directory as $1 once the packages and
+# both rootfs overlays are in place, before any filesystem image is made.
+# It then hands over to the user's own scripts/post-build.sh, if present.
+# No network access: everything here works on the target directory only.
+
+set -euo pipefail
+
+if [ "$#" -lt 1 ] || [ ! -d "$1" ]; then
+	echo "usage: ${0##*/} TARGET_DIR [ARGS...]" >&2
+	exit 2
+fi
+target="$1"
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+external="${BR2_EXTERNAL_IPA_PATH:-$(cd "${here}/../../.." && pwd)}"
+project="$(cd "${external}/.." && pwd)"
+
+# The user overlay (overlay/ at the project root) keeps a README.md under
+# version control that explains the overlay; it is not part of the image.
+readme="${project}/overlay/README.md"
+if [ -f "${target}/README.md" ] && [ -f "${readme}" ] &&
+	cmp -s "${readme}" "${target}/README.md"; then
+	rm -f "${target}/README.md"
+fi
+
+# SSH: overlays land group- and world-readable, and sshd ignores keys and
+# authorized_keys files that others can read or write.
+shopt -s nullglob
+ssh_dir="${target}/etc/ssh"
+for key in "${ssh_dir}"/ssh_host_*_key; do
+	chmod 0600 "${key}"
+done
+for pub in "${ssh_dir}"/ssh_host_*_key.pub; do
+	chmod 0644 "${pub}"
+done
+shopt -u nullglob
+
+root_home="${target}/root"
+if [ -d "${root_home}" ]; then
+	chmod 0700 "${root_home}"
+fi
+if [ -d "${root_home}/.ssh" ]; then
+	chmod 0700 "${root_home}/.ssh"
+	find "${root_home}/.ssh" -type f -exec chmod 0600 {} +
+fi
+
+# Root may log in over SSH with a key, and only with a key, when the image
+# carries authorized keys for root. A drop-in rather than an edit of
+# sshd_config, so a user's own sshd_config or drop-ins stay untouched.
+dropin="${ssh_dir}/sshd_config.d/50-ipa-root-keys.conf"
+if [ -f "${root_home}/.ssh/authorized_keys" ]; then
+	mkdir -p "${ssh_dir}/sshd_config.d"
+	cat >"${dropin}" <<'CONF'
+# Written by post-build.sh: /root/.ssh/authorized_keys is in the image.
+PermitRootLogin prohibit-password
+CONF
+	chmod 0644 "${dropin}"
+else
+	rm -f "${dropin}"
+fi
+
+if [ -f "${ssh_dir}/sshd_config" ] &&
+	! grep -Eqi '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\.d/' "${ssh_dir}/sshd_config"; then
+	echo "${0##*/}: WARNING: ${ssh_dir}/sshd_config does not include /etc/ssh/sshd_config.d/*.conf;" \
+		"the SSH drop-ins of the image have no effect" >&2
+fi
+
+# Hand over to the user's hook, with the same arguments.
+hook="${project}/scripts/post-build.sh"
+if [ -e "${hook}" ]; then
+	if [ ! -x "${hook}" ]; then
+		echo "${0##*/}: ${hook} exists but is not executable (chmod +x it)" >&2
+		exit 1
+	fi
+	exec "${hook}" "$@"
+fi
