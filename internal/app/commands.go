@@ -12,6 +12,7 @@ import (
 	"github.com/ipabr/ipabr/internal/cmd/list"
 	"github.com/ipabr/ipabr/internal/cmd/makecmd"
 	"github.com/ipabr/ipabr/internal/cmd/menuconfig"
+	qemucmd "github.com/ipabr/ipabr/internal/cmd/qemu"
 	"github.com/ipabr/ipabr/internal/cmd/rebuild"
 	"github.com/ipabr/ipabr/internal/cmd/save"
 	"github.com/ipabr/ipabr/internal/cmd/status"
@@ -34,6 +35,7 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 		clean.NewCmdClean(f, nil),
 		makecmd.NewCmdMake(f, nil),
 		versioncmd.NewCmdVersion(f, nil),
+		qemucmd.NewCmdQemu(f, nil),
 	}
 	for _, m := range menuconfig.Menus {
 		cmds = append(cmds, menuconfig.NewCmdMenu(f, nil, m))

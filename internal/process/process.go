@@ -32,6 +32,12 @@ type Cmd struct {
 	// context signals the whole tree (make and everything it spawned).
 	// Leave it false for programs that must own the terminal.
 	Group bool
+	// KillWithParent has the kernel SIGKILL the process when ipabr itself
+	// dies, even by SIGKILL (Linux PR_SET_PDEATHSIG; no effect elsewhere),
+	// so a long-running child such as QEMU never outlives ipabr.
+	KillWithParent bool
+	// Started, when set, is called with the process id once it started.
+	Started func(pid int)
 }
 
 // String renders the command line the way a shell user would type it.
@@ -69,14 +75,15 @@ type Error struct {
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("%s: %v", e.Cmd, e.Err)
 	if s := strings.TrimSpace(e.Stderr); s != "" {
-		msg += ": " + lastLine(s)
+		msg += ": " + LastLine(s)
 	}
 	return msg
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
-func lastLine(s string) string {
+// LastLine is the last line of s.
+func LastLine(s string) string {
 	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
 		return s[i+1:]
 	}
@@ -125,11 +132,17 @@ func (o OS) Run(ctx context.Context, c Cmd) error {
 		stderrTail = &tailBuffer{max: 4096}
 		cmd.Stderr = stderrTail
 	}
-	if c.Group {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if c.Group || c.KillWithParent {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: c.Group}
+		if c.KillWithParent {
+			setParentDeathSignal(cmd.SysProcAttr)
+		}
 	}
 	if err := cmd.Start(); err != nil {
 		return &Error{Cmd: c.String(), Err: err}
+	}
+	if c.Started != nil {
+		c.Started(cmd.Process.Pid)
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup

@@ -1,0 +1,231 @@
+package qemucmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/project"
+	"github.com/ipabr/ipabr/internal/term"
+)
+
+// fakeQEMUEnv turns the test binary into a stand-in for qemu-system-x86_64
+// (see fakeQEMU); its value is the behaviour.
+const fakeQEMUEnv = "IPABR_TEST_FAKE_QEMU"
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(fakeQEMUEnv); mode != "" {
+		os.Exit(fakeQEMU(mode, os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// fakeQEMU prints a console and then, by mode: "answer" serves IPA's root
+// document on the forwarded port, "silent" waits, "die" fails like QEMU
+// refusing a kernel. It runs until SIGTERM, as QEMU does.
+func fakeQEMU(mode string, args []string) int {
+	for i := 1; i <= 60; i++ {
+		fmt.Printf("fake console line %d\r\n", i)
+	}
+	switch mode {
+	case "die":
+		fmt.Fprintln(os.Stderr, "qemu-system-x86_64: could not load kernel: fake")
+		return 1
+	case "answer":
+		m := regexp.MustCompile(`hostfwd=tcp:127\.0\.0\.1:(\d+)-:9999`).FindStringSubmatch(strings.Join(args, " "))
+		if m == nil {
+			fmt.Fprintln(os.Stderr, "fake qemu: no hostfwd in", args)
+			return 2
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+m[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fake qemu:", err)
+			return 1
+		}
+		go func() {
+			_ = http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = w.Write([]byte(`{"name": "OpenStack Ironic Python Agent API", "versions": [{"id": "v1"}]}`))
+			}))
+		}()
+		fmt.Println("fake: agent up on port " + m[1])
+	}
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGTERM)
+	select {
+	case <-c:
+		fmt.Fprintln(os.Stderr, "qemu-system-x86_64: terminating on signal 15")
+		return 0
+	case <-time.After(5 * time.Minute):
+		return 3
+	}
+}
+
+// env is one fake machine around the command.
+type env struct {
+	t       *testing.T
+	root    string // the project root
+	images  string // its output's images/
+	io      *term.IOStreams
+	out     *bytes.Buffer
+	errOut  *bytes.Buffer
+	f       *cmdutil.Factory
+	kvm     error // what the KVM check says; nil means usable
+	lookErr error
+	quiet   bool // -q
+	realKVM bool // use the command's own KVM check instead of kvm
+
+	mu   sync.Mutex
+	pids []int
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	root := t.TempDir()
+	images := filepath.Join(root, "output", "images")
+	if err := os.MkdirAll(images, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	io, _, out, errOut := term.Test()
+	e := &env{t: t, root: root, images: images, io: io, out: out, errOut: errOut, kvm: errors.New("forced TCG by the test")}
+	p := &project.Project{Root: root, Output: filepath.Join(root, "output"), Buildroot: filepath.Join(root, "buildroot")}
+	e.f = &cmdutil.Factory{
+		IOStreams: io,
+		Runner:    process.OS{GraceTime: 5 * time.Second},
+		Settings:  func() (*cmdutil.Settings, error) { return &cmdutil.Settings{Project: p, Quiet: e.quiet}, nil },
+		Now:       time.Now,
+		Getenv:    os.Getenv,
+		LookPath: func(name string) (string, error) {
+			if e.lookErr != nil {
+				return "", e.lookErr
+			}
+			return exec.LookPath(name)
+		},
+		FileExists: func(p string) bool { _, err := os.Stat(p); return err == nil },
+		Context:    context.Background(),
+	}
+	return e
+}
+
+// withFakeQEMU makes qemu-system-x86_64 the test binary acting in mode.
+func (e *env) withFakeQEMU(mode string) {
+	e.t.Setenv(fakeQEMUEnv, mode)
+	self, err := os.Executable()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.f.LookPath = func(string) (string, error) { return self, nil }
+}
+
+// touch creates files under images/.
+func (e *env) touch(names ...string) {
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(e.images, n), []byte("fake "+n), 0o644); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// command is `ipabr qemu` with the test's KVM answer and pid recording.
+func (e *env) command() *cobra.Command {
+	cmd := NewCmdQemu(e.f, func(o *Options) error {
+		if !e.realKVM {
+			o.KVM = func(string) error { return e.kvm }
+		}
+		o.Started = func(pid int) {
+			e.mu.Lock()
+			e.pids = append(e.pids, pid)
+			e.mu.Unlock()
+		}
+		return runQemu(o)
+	})
+	cmd.SetOut(e.io.Out)
+	cmd.SetErr(e.io.ErrOut)
+	cmd.SilenceUsage = true
+	cmd.SilenceErrors = true
+	return cmd
+}
+
+// run executes `ipabr qemu ARGS` and returns its exit code.
+func (e *env) run(ctx context.Context, args ...string) int {
+	e.t.Helper()
+	e.out.Reset()
+	e.errOut.Reset()
+	cmd := e.command()
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintf(e.errOut, "error: %v\n", err)
+	}
+	e.t.Logf("ipabr qemu %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), cmdutil.Code(err), e.out, e.errOut)
+	return cmdutil.Code(err)
+}
+
+// assertNoSurvivors fails if any QEMU the command started is still running.
+func (e *env) assertNoSurvivors() {
+	e.t.Helper()
+	e.mu.Lock()
+	pids := append([]int(nil), e.pids...)
+	e.mu.Unlock()
+	if len(pids) == 0 {
+		e.t.Fatal("the command reported no QEMU pid")
+	}
+	for _, pid := range pids {
+		deadline := time.Now().Add(5 * time.Second)
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				e.t.Fatalf("QEMU pid %d survived the command", pid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// alive reports whether pid runs (a zombie awaiting its reaper does not).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return !strings.Contains(string(b), ") Z ")
+}
+
+// holdPort listens on a free 127.0.0.1 port until the test ends.
+func holdPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// freePort returns a port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,404 @@
+// Package qemucmd implements `ipabr qemu`: boot the image in QEMU, either
+// interactively on the terminal or headless until the Ironic Python Agent
+// answers on its forwarded port (--check), or print the command line.
+package qemucmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/qemu"
+	"github.com/ipabr/ipabr/internal/term"
+)
+
+// Default check timeouts: with KVM, and under TCG (software emulation).
+const (
+	TimeoutKVM = 10 * time.Minute
+	TimeoutTCG = 30 * time.Minute
+)
+
+// SerialLines is how much of the console a failed check shows.
+const SerialLines = 50
+
+// Options are qemu's inputs.
+type Options struct {
+	IO         *term.IOStreams
+	Settings   func() (*cmdutil.Settings, error)
+	Runner     process.Runner
+	Context    context.Context
+	LookPath   func(string) (string, error)
+	FileExists func(string) bool
+	// KVM decides the accelerator: nil means KVM works with this QEMU
+	// binary ("" when QEMU is not installed and the line is only printed);
+	// the error says why not. Tests force TCG or KVM.
+	KVM func(binary string) error
+	// Started receives QEMU's pid when it runs; tests check it is gone after.
+	Started func(pid int)
+
+	Kernel    string
+	Initrd    string
+	ISO       string
+	UEFI      bool
+	Memory    string
+	CPUs      int
+	Port      int
+	Append    string
+	NIC       string
+	Check     bool
+	Timeout   time.Duration // 0: TimeoutKVM or TimeoutTCG
+	SerialLog string
+	Display   bool
+	Print     bool
+}
+
+// NewCmdQemu builds the command; runF replaces runQemu in tests.
+func NewCmdQemu(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{
+		IO:         f.IOStreams,
+		Settings:   f.Settings,
+		Runner:     f.Runner,
+		LookPath:   f.LookPath,
+		FileExists: f.FileExists,
+	}
+	opts.KVM = func(binary string) error {
+		if err := qemu.KVMAvailable(qemu.KVMDevice); err != nil {
+			return err
+		}
+		if binary == "" {
+			return nil
+		}
+		return qemu.KVMWorks(opts.Context, opts.Runner, binary)
+	}
+	cmd := &cobra.Command{
+		Use:   "qemu",
+		Short: "Boot the image in QEMU; --check proves the agent answers on port 9999",
+		Long: `Boot the image in QEMU with the agent's port 9999 forwarded to 127.0.0.1:--port
+(user-mode networking; another free port is picked and printed when that one
+is taken) and the serial console on ttyS0.
+
+By default QEMU owns the terminal until it exits: the console is shown live,
+Ctrl-A X quits, Ctrl-C goes to the guest. With --check QEMU runs headless
+while ipabr polls http://127.0.0.1:PORT/ until the agent's API root document
+answers (or GET /v1/status does), then stops QEMU and exits 0 printing the
+boot-to-agent time; on timeout, or when QEMU exits first, it exits 1 with the
+last 50 console lines and the reason. QEMU never outlives ipabr.
+
+The images default to the output directory's images/bzImage and
+images/rootfs.cpio.xz (or ipa.kernel and ipa.initramfs). KVM (-cpu host) is
+used when /dev/kvm is usable, otherwise TCG with a notice and a longer
+default timeout. --uefi boots Debian's OVMF firmware (package ovmf); --iso
+boots the hybrid ISO, as virtual media would. --print shows the qemu command
+line instead of running it.`,
+		Example: `  ipabr qemu --check
+  ipabr qemu
+  ipabr qemu --uefi --iso output/images/ipa.iso --check
+  ipabr qemu --print > boot.sh`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
+			if opts.Context == nil {
+				opts.Context = context.Background()
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runQemu(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Kernel, "kernel", "", "the kernel `FILE` (default: the output's images/bzImage, or images/ipa.kernel)")
+	fl.StringVar(&opts.Initrd, "initrd", "", "the initramfs `FILE` (default: the output's images/rootfs.cpio.xz, or images/ipa.initramfs)")
+	fl.StringVar(&opts.ISO, "iso", "", "boot this hybrid ISO `FILE` instead of a kernel and initramfs (virtual media)")
+	fl.BoolVar(&opts.UEFI, "uefi", false, "boot with UEFI firmware (OVMF, Debian package ovmf) instead of SeaBIOS")
+	fl.StringVar(&opts.Memory, "memory", "2G", "guest memory `SIZE` (2G, 512M)")
+	fl.IntVar(&opts.CPUs, "cpus", 2, "`N` virtual CPUs")
+	fl.IntVar(&opts.Port, "port", qemu.AgentPort, "host `PORT` on 127.0.0.1 forwarded to the agent's port 9999 (another free one when taken)")
+	fl.StringVar(&opts.Append, "append", "", "extra kernel `ARGS`; console=ttyS0 is added unless they set console=")
+	fl.StringVar(&opts.NIC, "nic", "e1000", "NIC `MODEL`: e1000, e1000e, virtio-net-pci (or virtio), rtl8139")
+	fl.BoolVar(&opts.Check, "check", false, "boot headless, wait until the agent answers, exit 0 (answered) or 1")
+	fl.DurationVar(&opts.Timeout, "timeout", 0, "with --check: the `DURATION` the agent has to answer in (default 10m with KVM, 30m under TCG)")
+	fl.StringVar(&opts.SerialLog, "serial-log", "", "also write the serial console to `FILE`")
+	fl.BoolVar(&opts.Display, "display", false, "open a graphical window (VGA console) as well")
+	fl.BoolVar(&opts.Print, "print", false, "print the qemu command line instead of running it")
+	return cmd
+}
+
+func runQemu(opts *Options) error {
+	cfg, err := opts.config()
+	if err != nil {
+		return err
+	}
+	binary, lookErr := opts.LookPath(qemu.DefaultBinary)
+	if lookErr != nil && !opts.Print {
+		return cmdutil.Failure("%s not found on PATH; install QEMU: apt-get install qemu-system-x86 (Fedora: dnf install qemu-system-x86)", qemu.DefaultBinary)
+	}
+	kvmErr := opts.KVM(binary)
+	if kvmErr == nil {
+		cfg.Accel = qemu.KVM
+	}
+	if opts.Print {
+		fmt.Fprintln(opts.IO.Out, cfg.CommandLine())
+		return nil
+	}
+	s := opts.settings()
+	cfg.Binary = binary
+
+	port, moved, err := qemu.ChoosePort(cfg.HostPort)
+	if err != nil {
+		return cmdutil.Failure("%v", err)
+	}
+	if moved {
+		opts.notice(s, "Port %d on 127.0.0.1 is in use; forwarding port %d to the agent instead.", cfg.HostPort, port)
+	}
+	cfg.HostPort = port
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = TimeoutKVM
+		if cfg.Accel == qemu.TCG {
+			timeout = TimeoutTCG
+		}
+	}
+	if cfg.Accel == qemu.TCG {
+		extra := ""
+		if opts.Check {
+			extra = fmt.Sprintf("; check timeout %s", shortDuration(timeout))
+		}
+		opts.notice(s, "Note: KVM is not usable (%v), so QEMU emulates the CPU (TCG): much slower%s.", kvmErr, extra)
+	}
+	if opts.Check {
+		return opts.check(s, cfg, timeout)
+	}
+	return opts.interactive(s, cfg)
+}
+
+// config turns the flags into a QEMU configuration, or a usage error.
+func (opts *Options) config() (qemu.Config, error) {
+	var cfg qemu.Config
+	switch {
+	case opts.CPUs < 1:
+		return cfg, cmdutil.UsageError("--cpus must be 1 or more, not %d", opts.CPUs)
+	case !qemu.ValidMemory(opts.Memory):
+		return cfg, cmdutil.UsageError("--memory must be a size such as 2G or 512M, not %q", opts.Memory)
+	case opts.Port < 1 || opts.Port > 65535:
+		return cfg, cmdutil.UsageError("--port must be between 1 and 65535, not %d", opts.Port)
+	case opts.Timeout < 0:
+		return cfg, cmdutil.UsageError("--timeout must be positive, not %s", opts.Timeout)
+	case opts.Timeout != 0 && !opts.Check:
+		return cfg, cmdutil.UsageError("--timeout only applies with --check")
+	case opts.Print && opts.Check:
+		return cfg, cmdutil.UsageError("--print shows the interactive command line; it cannot be combined with --check")
+	case opts.ISO != "" && (opts.Kernel != "" || opts.Initrd != ""):
+		return cfg, cmdutil.UsageError("--iso boots the ISO's own kernel; it cannot be combined with --kernel or --initrd")
+	case opts.ISO != "" && opts.Append != "":
+		return cfg, cmdutil.UsageError("--append needs a direct kernel boot; with --iso the ISO's boot loader sets the kernel arguments")
+	}
+	nic, err := qemu.NICModel(opts.NIC)
+	if err != nil {
+		return cfg, cmdutil.UsageError("--nic: %v", err)
+	}
+	cfg = qemu.Config{
+		Binary:   qemu.DefaultBinary,
+		Append:   opts.Append,
+		Accel:    qemu.TCG,
+		Memory:   opts.Memory,
+		CPUs:     opts.CPUs,
+		HostPort: opts.Port,
+		NIC:      nic,
+		Display:  opts.Display,
+	}
+	if opts.Check {
+		cfg.Mode = qemu.ModeCheck
+	}
+	if opts.ISO != "" {
+		if cfg.ISO, err = opts.existing("--iso", opts.ISO); err != nil {
+			return cfg, err
+		}
+	} else if cfg.Kernel, cfg.Initrd, err = opts.images(); err != nil {
+		return cfg, err
+	}
+	if opts.SerialLog != "" {
+		if cfg.SerialLog, err = filepath.Abs(opts.SerialLog); err != nil {
+			return cfg, cmdutil.UsageError("--serial-log: %v", err)
+		}
+		if opts.Check {
+			cfg.SerialLog = "" // ipabr writes the file itself
+		}
+	}
+	if opts.UEFI {
+		fw, err := qemu.FindOVMF(opts.FileExists)
+		if err != nil {
+			return cfg, cmdutil.Failure("--uefi: %v", err)
+		}
+		cfg.Firmware = &fw
+	}
+	return cfg, nil
+}
+
+// existing makes a file named by a flag absolute and checks it is there.
+func (opts *Options) existing(flag, path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", cmdutil.UsageError("%s %s: %v", flag, path, err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return "", cmdutil.UsageError("%s %s: no such file", flag, path)
+	}
+	if st.IsDir() {
+		return "", cmdutil.UsageError("%s %s is a directory, not a file", flag, path)
+	}
+	return abs, nil
+}
+
+// Default image names in the output's images/, in order of preference: what
+// Buildroot writes, then the names the board's post-image script gives them.
+var (
+	KernelNames = []string{"bzImage", "ipa.kernel"}
+	InitrdNames = []string{"rootfs.cpio.xz", "ipa.initramfs"}
+)
+
+// images resolves --kernel and --initrd, falling back to the output's images.
+func (opts *Options) images() (kernel, initrd string, err error) {
+	var imagesDir string
+	pick := func(flag, given string, names []string, what string) (string, error) {
+		if given != "" {
+			return opts.existing(flag, given)
+		}
+		if imagesDir == "" {
+			s, err := opts.Settings()
+			if err != nil {
+				return "", cmdutil.AsUsage(fmt.Errorf("%w (or pass --kernel and --initrd)", err))
+			}
+			imagesDir = filepath.Join(s.Project.Output, "images")
+		}
+		for _, name := range names {
+			if p := filepath.Join(imagesDir, name); opts.FileExists(p) {
+				return p, nil
+			}
+		}
+		return "", cmdutil.UsageError("no %s: %s (or %s) does not exist; run 'ipabr build' first, or pass %s FILE",
+			what, filepath.Join(imagesDir, names[0]), strings.Join(names[1:], ", "), flag)
+	}
+	if kernel, err = pick("--kernel", opts.Kernel, KernelNames, "kernel image"); err != nil {
+		return "", "", err
+	}
+	if initrd, err = pick("--initrd", opts.Initrd, InitrdNames, "initramfs"); err != nil {
+		return "", "", err
+	}
+	return kernel, initrd, nil
+}
+
+// settings are the verbose and quiet switches; with explicit images ipabr
+// also runs outside a project, where there are none.
+func (opts *Options) settings() *cmdutil.Settings {
+	if s, err := opts.Settings(); err == nil {
+		return s
+	}
+	return &cmdutil.Settings{}
+}
+
+func (opts *Options) notice(s *cmdutil.Settings, format string, a ...any) {
+	if !s.Quiet {
+		fmt.Fprintf(opts.IO.ErrOut, format+"\n", a...)
+	}
+}
+
+func (opts *Options) check(s *cmdutil.Settings, cfg qemu.Config, timeout time.Duration) error {
+	var serial io.Writer
+	var writers []io.Writer
+	if opts.SerialLog != "" {
+		f, err := os.Create(opts.SerialLog)
+		if err != nil {
+			return cmdutil.Failure("--serial-log: %v", err)
+		}
+		defer f.Close()
+		writers = append(writers, f)
+	}
+	if s.Verbose {
+		writers = append(writers, opts.IO.ErrOut)
+	}
+	if len(writers) > 0 {
+		serial = io.MultiWriter(writers...)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/", cfg.HostPort)
+	opts.notice(s, "Booting %s under %s; waiting up to %s for the agent on %s", bootMedia(cfg), strings.ToUpper(cfg.Accel), shortDuration(timeout), url)
+	res, err := qemu.Check(opts.Context, opts.Runner, cfg, qemu.CheckOptions{
+		Timeout: timeout,
+		Lines:   SerialLines,
+		Serial:  serial,
+		Started: opts.Started,
+	})
+	if err != nil {
+		var ce *qemu.CheckError
+		if !errors.As(err, &ce) {
+			return cmdutil.Failure("%v", err)
+		}
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		opts.showSerial(ce.Serial)
+		return cmdutil.Failure("%s", ce.Reason)
+	}
+	st := opts.IO.Styles()
+	fmt.Fprintf(opts.IO.Out, "%s Agent answered on %s after %.1fs (%s; %s)\n",
+		st.Success("✓"), res.URL, res.Elapsed.Seconds(), res.Answer.Describe(), strings.ToUpper(cfg.Accel))
+	return nil
+}
+
+func (opts *Options) showSerial(lines []string) {
+	w := opts.IO.ErrOut
+	if len(lines) == 0 {
+		fmt.Fprintln(w, "The serial console (ttyS0) printed nothing.")
+		return
+	}
+	fmt.Fprintf(w, "Last %d lines of the serial console (ttyS0):\n", len(lines))
+	for _, l := range lines {
+		fmt.Fprintf(w, "  | %s\n", l)
+	}
+}
+
+func (opts *Options) interactive(s *cmdutil.Settings, cfg qemu.Config) error {
+	opts.notice(s, "Booting %s under %s; the agent will answer on http://127.0.0.1:%d/. Quit QEMU with Ctrl-A X.",
+		bootMedia(cfg), strings.ToUpper(cfg.Accel), cfg.HostPort)
+	err := qemu.Run(opts.Context, opts.Runner, cfg, opts.IO.In, opts.IO.Out, opts.IO.ErrOut, opts.Started)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return cmdutil.Failure("%v", err)
+}
+
+func bootMedia(cfg qemu.Config) string {
+	fw := "BIOS"
+	if cfg.Firmware != nil {
+		fw = "UEFI"
+	}
+	if cfg.ISO != "" {
+		return fmt.Sprintf("%s (%s)", cfg.ISO, fw)
+	}
+	return fmt.Sprintf("%s + %s (%s)", cfg.Kernel, filepath.Base(cfg.Initrd), fw)
+}
+
+// shortDuration prints 10m rather than 10m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
