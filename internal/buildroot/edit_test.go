@@ -1,0 +1,33 @@
+package buildroot
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/ipabr/ipabr/internal/process"
+)
+
+func TestEditConfigRunsUtilsConfigThenOlddefconfig(t *testing.T) {
+	rec := &process.Recorder{}
+	m := Make{Buildroot: "/br", External: "/ext", Output: "/out", DL: "/dl", CCache: "/cc"}
+	err := m.EditConfig(context.Background(), rec,
+		Enable("BR2_TARGET_ENABLE_ROOT_LOGIN"), Set("BR2_TARGET_GENERIC_ROOT_PASSWD", "$$6$$salt$$hash"),
+		Disable("BR2_CCACHE"), Edit{Symbol: "BR2_JLEVEL", Value: "4", Raw: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rec.Commands()
+	want := []string{
+		"/br/utils/config --file /out/.config --keep-case --enable BR2_TARGET_ENABLE_ROOT_LOGIN --set-str BR2_TARGET_GENERIC_ROOT_PASSWD '$$6$$salt$$hash' --disable BR2_CCACHE --set-val BR2_JLEVEL 4",
+		"make -C /br O=/out BR2_EXTERNAL=/ext -s --no-print-directory olddefconfig",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, bad := range []Edit{Set("CONFIG_X", "y"), Set("BR2_X Y", "1"), Set("BR2_X", "a\nb"), Set("BR2_X", "a:b")} {
+		if err := m.EditConfig(context.Background(), rec, bad); err == nil {
+			t.Errorf("edit %+v accepted", bad)
+		}
+	}
+}
