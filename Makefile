@@ -25,8 +25,14 @@ image: ipabr
 	./ipabr init
 	./ipabr build
 
+# Benchmarks: the stream parser (go test -bench), ipabr build against
+# make > file on the fake Buildroot, and ipabr init against git submodule
+# update (needs IPABR_BENCH_BUILDROOT or IPABR_TEST_BUILDROOT).
 bench: ipabr
-	./bench/init.sh
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/buildroot/
+	./bench/build.sh
+	@if [ -n "$${IPABR_BENCH_BUILDROOT:-$${IPABR_TEST_BUILDROOT:-}}" ]; then ./bench/init.sh; \
+	else echo "SKIP bench init: IPABR_BENCH_BUILDROOT and IPABR_TEST_BUILDROOT unset"; fi
 
 clean:
 	rm -f ipabr

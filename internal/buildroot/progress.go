@@ -132,6 +132,28 @@ func (s *StreamScanner) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// ReadFrom copies r through the scanner with large reads, so a fast
+// producer is drained in few system calls (io.Copy prefers this method).
+func (s *StreamScanner) ReadFrom(r io.Reader) (int64, error) {
+	buf := make([]byte, 1<<20)
+	var total int64
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			total += int64(n)
+			if _, werr := s.Write(buf[:n]); werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
 // Flush parses a final unterminated line.
 func (s *StreamScanner) Flush() {
 	if len(s.carry) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,8 +114,18 @@ func MakeFailure(err error) error {
 
 // RunMake runs make with the command's streams attached.
 func RunMake(ctx context.Context, f *Factory, m buildroot.Make, args ...string) error {
+	return runMake(ctx, f, m, f.IOStreams.Out, args)
+}
+
+// RunMakeAside runs make with its output on stderr, for make calls a
+// command makes on the way (stdout stays for the command's result).
+func RunMakeAside(ctx context.Context, f *Factory, m buildroot.Make, args ...string) error {
+	return runMake(ctx, f, m, f.IOStreams.ErrOut, args)
+}
+
+func runMake(ctx context.Context, f *Factory, m buildroot.Make, stdout io.Writer, args []string) error {
 	c := m.Cmd(args...)
-	c.Stdout, c.Stderr = f.IOStreams.Out, f.IOStreams.ErrOut
+	c.Stdout, c.Stderr = stdout, f.IOStreams.ErrOut
 	c.Group = true
 	if err := f.Runner.Run(ctx, c); err != nil {
 		return MakeFailure(err)

@@ -162,7 +162,9 @@ func where(st buildroot.Step) string {
 func PrintImages(f *cmdutil.Factory, s *cmdutil.Settings, res *Result) {
 	w := f.IOStreams.Out
 	st := f.IOStreams.Styles()
-	fmt.Fprintf(f.IOStreams.ErrOut, "%s built in %s\n", st.Success("✓"), (time.Duration(res.ElapsedSeconds) * time.Second).Round(time.Second))
+	if !s.Quiet {
+		fmt.Fprintf(f.IOStreams.ErrOut, "%s built in %s\n", st.Success("✓"), (time.Duration(res.ElapsedSeconds) * time.Second).Round(time.Second))
+	}
 	if len(res.Images) == 0 {
 		fmt.Fprintf(w, "no files in %s/images\n", s.Project.Rel(res.Output))
 		return

@@ -101,7 +101,7 @@ func Load(ctx context.Context, f *cmdutil.Factory, s *cmdutil.Settings, out *cmd
 			s.Project.Rel(out.Dir), cfg.DefconfigName(), name)
 	}
 	start := time.Now()
-	if err := cmdutil.RunMake(ctx, f, out.Make, name); err != nil {
+	if err := cmdutil.RunMakeAside(ctx, f, out.Make, name); err != nil {
 		return err
 	}
 	if s.Verbose {

@@ -50,7 +50,6 @@ removing .stamp_built files by hand.`,
 	cmd.Flags().BoolVar(&opts.Reconfigure, "reconfigure", false, "restart from the configure step")
 	cmd.Flags().BoolVar(&opts.Dirclean, "dirclean", false, "remove the packages' build directories first")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as a JSON object")
-	cmd.MarkFlagsMutuallyExclusive("reconfigure", "dirclean")
 	return cmd
 }
 
@@ -75,6 +74,9 @@ func Targets(packages []string, reconfigure, dirclean bool) ([]string, error) {
 
 func runRebuild(opts *Options) error {
 	f := opts.Factory
+	if opts.Reconfigure && opts.Dirclean {
+		return cmdutil.UsageError("--reconfigure and --dirclean cannot be used together")
+	}
 	targets, err := Targets(opts.Packages, opts.Reconfigure, opts.Dirclean)
 	if err != nil {
 		return err

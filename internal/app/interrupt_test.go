@@ -1,0 +1,109 @@
+package app_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ipabr/ipabr/internal/testenv"
+)
+
+// fakeProject makes a project whose buildroot/ is the fake Buildroot,
+// initialised through ipabr itself.
+func fakeProject(t *testing.T) string {
+	t.Helper()
+	work := t.TempDir()
+	commits, err := testenv.MakeFakeBuildrootRepo(filepath.Join(work, "br"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(work, "proj")
+	if err := testenv.MakeProject(dir, commits.Tagged, filepath.Join(work, "br")); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := runIpabr(dir, "-q", "init"); code != 0 {
+		t.Fatalf("init: %s", out)
+	}
+	return dir
+}
+
+// alive reports whether pid is a live (not zombie) process.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return err == nil && !strings.Contains(string(stat), ") Z ")
+}
+
+// TestBuildInterrupt: SIGINT to ipabr stops make's whole process group,
+// waits for it, releases the lock, says where it stopped and exits 130.
+// A second build meanwhile is refused by the lock.
+func TestBuildInterrupt(t *testing.T) {
+	dir := fakeProject(t)
+	pidFile := filepath.Join(t.TempDir(), "children")
+	exe := ipabrExecutable(t)
+	cmd := exec.Command(exe, "--repo", dir, "build")
+	cmd.Env = append(os.Environ(), "FAKE_SLEEP=60", "FAKE_CHILD_PIDFILE="+pidFile)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var children []int
+	deadline := time.Now().Add(30 * time.Second)
+	for len(children) == 0 && time.Now().Before(deadline) {
+		data, _ := os.ReadFile(pidFile)
+		for _, f := range strings.Fields(string(data)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				children = append(children, pid)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(children) == 0 {
+		cmd.Process.Kill()
+		t.Fatalf("the fake build never started a child; stderr:\n%s", stderr.String())
+	}
+
+	t.Logf("children %v after %v", children, time.Since(deadline.Add(-30*time.Second)))
+	// The output is locked while the build runs.
+	out, code := runIpabr(dir, "build")
+	if code != 1 || !strings.Contains(out, "output is in use by pid "+strconv.Itoa(cmd.Process.Pid)) {
+		t.Errorf("second build: exit %d, %s", code, out)
+	}
+
+	t0 := time.Now()
+	defer func() { t.Logf("stopped %v after SIGINT", time.Since(t0)) }()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("ipabr exited %d (%v), want 130; stderr:\n%s", code, err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "build interrupted during ") {
+		t.Errorf("no word on where the build stopped:\n%s", stderr.String())
+	}
+	for _, pid := range children {
+		for i := 0; i < 50 && alive(pid); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if alive(pid) {
+			t.Errorf("make's child %d survived the interrupt", pid)
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	// The lock is free again: flock(1) gets it at once.
+	if _, err := exec.LookPath("flock"); err == nil {
+		if err := exec.Command("flock", "-n", filepath.Join(dir, "output", ".ipabr.lock"), "true").Run(); err != nil {
+			t.Errorf("lock still held after the interrupt: %v", err)
+		}
+	}
+}
