@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,39 @@ func TestMenuconfigAndSave(t *testing.T) {
 	}
 	if out, code = runIpabr(dir, "save", "--buildroot", "--include-secrets"); code != 0 {
 		t.Fatalf("save --include-secrets: %d\n%s", code, out)
+	}
+}
+
+// TestBuildProgressOnTerminal: on a terminal the build shows one live
+// line rewritten in place, not the timestamped lines it prints elsewhere,
+// and the images table follows.
+func TestBuildProgressOnTerminal(t *testing.T) {
+	dir := fakeProject(t)
+	cmd := exec.Command(ipabrExecutable(t), "--repo", dir, "build")
+	cmd.Env = append(os.Environ(), "TERM=xterm", "NO_COLOR=1")
+	ptmx, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	var screen lockedBuffer
+	done := make(chan struct{})
+	go func() { _, _ = copyAll(&screen, ptmx); close(done) }()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("build: %v\n%s", err, screen.String())
+	}
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
+	s := screen.String()
+	if !regexp.MustCompile(`\r\x1b\[K\[ *\d+/\d+\] busybox 1\.37\.0 Building  \d\d:\d\d`).MatchString(s) {
+		t.Errorf("no live progress line:\n%q", s)
+	}
+	if regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d \[`).MatchString(s) {
+		t.Errorf("timestamped lines on a terminal:\n%q", s)
+	}
+	if !strings.Contains(s, "bzImage") || strings.Contains(s, ">>> busybox") {
+		t.Errorf("want the images table and no raw make output:\n%q", s)
 	}
 }
