@@ -12,10 +12,14 @@ import (
 	"github.com/ipabr/ipabr/internal/cmd/list"
 	"github.com/ipabr/ipabr/internal/cmd/makecmd"
 	"github.com/ipabr/ipabr/internal/cmd/menuconfig"
+	"github.com/ipabr/ipabr/internal/cmd/overlay"
+	"github.com/ipabr/ipabr/internal/cmd/passwd"
 	qemucmd "github.com/ipabr/ipabr/internal/cmd/qemu"
 	"github.com/ipabr/ipabr/internal/cmd/rebuild"
 	"github.com/ipabr/ipabr/internal/cmd/save"
+	"github.com/ipabr/ipabr/internal/cmd/sshkey"
 	"github.com/ipabr/ipabr/internal/cmd/status"
+	"github.com/ipabr/ipabr/internal/cmd/user"
 	versioncmd "github.com/ipabr/ipabr/internal/cmd/version"
 	"github.com/ipabr/ipabr/internal/cmdutil"
 )
@@ -36,6 +40,10 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 		makecmd.NewCmdMake(f, nil),
 		versioncmd.NewCmdVersion(f, nil),
 		qemucmd.NewCmdQemu(f, nil),
+		passwd.NewCmdPasswd(f, nil),
+		sshkey.NewCmdSSHKey(f),
+		user.NewCmdUser(f),
+		overlay.NewCmdOverlay(f),
 	}
 	for _, m := range menuconfig.Menus {
 		cmds = append(cmds, menuconfig.NewCmdMenu(f, nil, m))

@@ -1,0 +1,329 @@
+// Package sshkey implements `ipabr ssh-key add|list|remove`: root's SSH
+// authorized keys in the user's overlay, with the modes sshd wants and an
+// sshd drop-in that allows key-only root login.
+package sshkey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipabr/ipabr/internal/buildroot"
+	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/image"
+)
+
+// Options are the inputs of the ssh-key subcommands.
+type Options struct {
+	Factory *cmdutil.Factory
+	Context context.Context
+
+	File        string // add: a key file, or "-" for standard input
+	Fingerprint string // remove
+}
+
+// NewCmdSSHKey builds the ssh-key command group.
+func NewCmdSSHKey(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ssh-key <command>",
+		Short: "Manage root's SSH keys in overlay/ (add, list, remove)",
+		Long: `Manage the SSH public keys that may log in as root, kept in your overlay as
+overlay/root/.ssh/authorized_keys (directory 0700, file 0600). Every key is
+parsed first (garbage and private keys are refused with the line named, and
+nothing is written); a key already there is not added twice. 'add' also
+writes the sshd drop-in overlay/etc/ssh/sshd_config.d/` + image.SSHDDropInName + `:
+root may log in with a key only, and nobody with a password.
+
+Changes take effect at the next 'ipabr build' (target finalisation only:
+the overlay is copied again; no package is rebuilt).`,
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRunE,
+	}
+	cmd.AddCommand(NewCmdAdd(f, nil), NewCmdList(f, nil), NewCmdRemove(f, nil))
+	return cmd
+}
+
+// groupRunE shows help for a bare group command and refuses an unknown
+// subcommand with exit 2 (cobra would show help and exit 0).
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return cmdutil.UsageError("unknown command %q for %q", args[0], cmd.CommandPath())
+	}
+	return cmd.Help()
+}
+
+// NewCmdAdd builds `ssh-key add`; runF replaces runAdd in tests.
+func NewCmdAdd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{Factory: f}
+	return &cobra.Command{
+		Use:   "add FILE|-",
+		Short: "Authorise the public keys in FILE (- reads standard input) for root",
+		Example: `  ipabr ssh-key add ~/.ssh/id_ed25519.pub
+  ssh-add -L | ipabr ssh-key add -`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
+			opts.File = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runAdd(opts)
+		},
+	}
+}
+
+// NewCmdList builds `ssh-key list`; runF replaces runList in tests.
+func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{Factory: f}
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List root's authorized keys: type, SHA256 fingerprint, comment",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return runList(opts)
+		},
+	}
+}
+
+// NewCmdRemove builds `ssh-key remove`; runF replaces runRemove in tests.
+func NewCmdRemove(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{Factory: f}
+	return &cobra.Command{
+		Use:   "remove FINGERPRINT",
+		Short: "Remove the key with this SHA256 fingerprint (as 'ssh-key list' shows it)",
+		Long: `Remove root's authorized key with this SHA256 fingerprint, with or without
+the SHA256: prefix. When no key is left, the sshd drop-in is removed too.`,
+		Example: `  ipabr ssh-key remove SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
+			opts.Fingerprint = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runRemove(opts)
+		},
+	}
+}
+
+// MaxKeyFileSize bounds a key file; public key files are a few KiB.
+const MaxKeyFileSize = 1 << 20
+
+// ReadKeys reads and parses the public keys in the file name, or standard
+// input for "-". Any bad line refuses the whole input (exit 2) with the
+// line named and its content not shown.
+func ReadKeys(in io.Reader, name string) ([]image.AuthorizedKey, error) {
+	label := name
+	r := in
+	if name == "-" {
+		label = "standard input"
+	} else {
+		fh, err := os.Open(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, cmdutil.UsageError("key file %s does not exist", name)
+		}
+		if err != nil {
+			return nil, cmdutil.UsageError("cannot read key file %s: %v", name, unwrapPath(err))
+		}
+		defer fh.Close()
+		if st, err := fh.Stat(); err == nil && st.IsDir() {
+			return nil, cmdutil.UsageError("key file %s is a directory", name)
+		}
+		r = fh
+	}
+	data, err := io.ReadAll(io.LimitReader(r, MaxKeyFileSize+1))
+	defer clear(data)
+	if err != nil {
+		return nil, cmdutil.UsageError("cannot read %s: %v", label, unwrapPath(err))
+	}
+	if len(data) > MaxKeyFileSize {
+		return nil, cmdutil.UsageError("%s is larger than 1 MiB, not a public key file", label)
+	}
+	keys, err := image.ParseAuthorizedKeys(data)
+	if err != nil {
+		return nil, cmdutil.AsUsage(fmt.Errorf("%s: %w; nothing was added", label, err))
+	}
+	return keys, nil
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// asCmdErr maps the image package's bad input to exit 2, anything else to 1.
+func asCmdErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, image.ErrBadInput) {
+		return cmdutil.AsUsage(err)
+	}
+	return cmdutil.Failure("%v", err)
+}
+
+func runAdd(opts *Options) error {
+	f := opts.Factory
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	p := s.Project
+	keys, err := ReadKeys(f.IOStreams.In, opts.File)
+	if err != nil {
+		return err
+	}
+	file := image.RootAuthorizedKeys(p.Overlay())
+	res, err := file.Add(keys)
+	if err != nil {
+		return asCmdErr(err)
+	}
+	out := f.IOStreams.Out
+	for _, k := range res.Added {
+		fmt.Fprintf(out, "added %s\n", Describe(k))
+	}
+	for _, k := range res.Duplicates {
+		fmt.Fprintf(out, "already present %s\n", Describe(k))
+	}
+	changed, err := image.WriteSSHDDropIn(p.Overlay())
+	if err != nil {
+		return asCmdErr(err)
+	}
+	if changed {
+		fmt.Fprintf(out, "wrote %s: root logs in over SSH with a key only; no password logins\n", p.Rel(image.SSHDDropInPath(p.Overlay())))
+	}
+	if !s.Quiet {
+		all, _ := file.List()
+		fmt.Fprintf(f.IOStreams.ErrOut, "%s holds %d key(s) (directory 0700, file 0600).\n", p.Rel(file.Path()), len(all))
+		if len(res.Added) > 0 || changed {
+			fmt.Fprintln(f.IOStreams.ErrOut, TakesEffect)
+		}
+		OverlayNote(f, s)
+	}
+	return nil
+}
+
+// Describe names a key by fingerprint, type and comment.
+func Describe(k image.AuthorizedKey) string {
+	return strings.TrimSpace(k.Fingerprint() + " " + k.Type() + " " + k.Comment)
+}
+
+// TakesEffect says when an overlay change reaches the image.
+const TakesEffect = "It takes effect at the next 'ipabr build': target finalisation only (the overlay is copied again; no package is rebuilt)."
+
+// OverlayNote warns when the configured output does not copy overlay/
+// (a configuration loaded from another defconfig).
+func OverlayNote(f *cmdutil.Factory, s *cmdutil.Settings) {
+	p := s.Project
+	cfg, err := buildroot.ReadConfigFile(filepath.Join(p.Output, ".config"))
+	if err != nil {
+		return
+	}
+	for _, dir := range strings.Fields(cfg.Values["BR2_ROOTFS_OVERLAY"]) {
+		if ResolvePath(s, dir) == p.Overlay() {
+			return
+		}
+	}
+	fmt.Fprintf(f.IOStreams.ErrOut, "warning: %s does not copy %s/ (BR2_ROOTFS_OVERLAY does not name it); add it with 'ipabr menuconfig' (System configuration → Root filesystem overlay directories)\n",
+		p.Rel(filepath.Join(p.Output, ".config")), p.Rel(p.Overlay()))
+}
+
+// ResolvePath expands the external tree's path variable in a path from
+// .config and makes it absolute and clean.
+func ResolvePath(s *cmdutil.Settings, raw string) string {
+	p := s.Project
+	path := strings.NewReplacer("$(BR2_EXTERNAL_IPA_PATH)", p.External, "${BR2_EXTERNAL_IPA_PATH}", p.External, "$(TOPDIR)", p.Buildroot).Replace(raw)
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(p.Buildroot, path)
+	}
+	return filepath.Clean(path)
+}
+
+func runList(opts *Options) error {
+	f := opts.Factory
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	file := image.RootAuthorizedKeys(s.Project.Overlay())
+	keys, err := file.List()
+	if err != nil {
+		return asCmdErr(err)
+	}
+	if len(keys) == 0 {
+		if !s.Quiet {
+			fmt.Fprintf(f.IOStreams.ErrOut, "no SSH keys for root in %s; add one with 'ipabr ssh-key add FILE'\n", s.Project.Rel(file.Path()))
+		}
+		return nil
+	}
+	PrintKeys(f.IOStreams.Out, keys)
+	return nil
+}
+
+// PrintKeys writes a TYPE FINGERPRINT COMMENT table.
+func PrintKeys(w io.Writer, keys []image.AuthorizedKey) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TYPE\tFINGERPRINT\tCOMMENT")
+	for _, k := range keys {
+		comment := k.Comment
+		if len(k.Options) > 0 {
+			comment = strings.TrimSpace(comment + " [options: " + strings.Join(k.Options, ",") + "]")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Type(), k.Fingerprint(), comment)
+	}
+	tw.Flush()
+}
+
+func runRemove(opts *Options) error {
+	f := opts.Factory
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	p := s.Project
+	file := image.RootAuthorizedKeys(p.Overlay())
+	removed, err := file.Remove(opts.Fingerprint)
+	if err != nil {
+		return asCmdErr(err)
+	}
+	out := f.IOStreams.Out
+	fmt.Fprintf(out, "removed %s\n", Describe(removed))
+	left, err := file.List()
+	if err != nil {
+		return asCmdErr(err)
+	}
+	if len(left) == 0 {
+		if data, err := os.ReadFile(file.Path()); err == nil && strings.TrimSpace(string(data)) == "" {
+			if err := os.Remove(file.Path()); err != nil {
+				return cmdutil.Failure("%v", err)
+			}
+			fmt.Fprintf(out, "removed %s (no key left)\n", p.Rel(file.Path()))
+		}
+		gone, err := image.RemoveSSHDDropIn(p.Overlay())
+		if err != nil {
+			return cmdutil.Failure("%v", err)
+		}
+		if gone {
+			fmt.Fprintf(out, "removed %s (no key left)\n", p.Rel(image.SSHDDropInPath(p.Overlay())))
+		}
+	}
+	if !s.Quiet {
+		fmt.Fprintln(f.IOStreams.ErrOut, TakesEffect)
+	}
+	return nil
+}

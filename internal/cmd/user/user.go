@@ -1,0 +1,488 @@
+// Package user implements `ipabr user add|list|remove|apply`: extra users
+// of the image in a Buildroot users table (makeusers syntax) kept in the
+// project's untracked scripts/users.table, wired into the output's .config
+// through BR2_ROOTFS_USERS_TABLES.
+package user
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipabr/ipabr/internal/buildroot"
+	"github.com/ipabr/ipabr/internal/cmd/sshkey"
+	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/image"
+)
+
+// SymUsersTables is the Buildroot option naming the users tables.
+const SymUsersTables = "BR2_ROOTFS_USERS_TABLES"
+
+// Options are the inputs of the user subcommands.
+type Options struct {
+	Factory *cmdutil.Factory
+	Context context.Context
+
+	Name          string
+	Groups        string
+	SSHKey        string
+	PasswordStdin bool
+	Shell         string
+}
+
+// NewCmdUser builds the user command group.
+func NewCmdUser(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "user <command>",
+		Short: "Manage extra users of the image (add, list, remove, apply)",
+		Long: `Manage extra users of the image. They are kept in a users table in
+Buildroot's makeusers syntax, scripts/users.table (untracked, mode 0600),
+one line a user:
+
+  username uid group gid password home shell groups comment
+
+ipabr writes automatic ids (-2: Buildroot picks a free one from 1000), a main
+group named after the user, home /home/NAME and shell /bin/sh. A password is
+stored only as a SHA-512 crypt hash; without one the field is '*' (no
+password login, SSH keys only). SSH keys go to the user's home in the overlay,
+overlay/home/NAME/.ssh/authorized_keys (directory 0700, file 0600; in the image
+Buildroot gives the home and everything below it to the user).
+
+The table reaches the image through BR2_ROOTFS_USERS_TABLES in the output's
+.config, which 'add' sets when the output is configured and 'apply' sets
+after 'ipabr configure' (which reloads the defconfig). The tracked defconfig
+never names the table: Buildroot fails the build when a listed table is
+missing. Changes take effect at the next 'ipabr build' (the root filesystem
+images only; no package is rebuilt).`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.UsageError("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(NewCmdAdd(f, nil), NewCmdList(f, nil), NewCmdRemove(f, nil), NewCmdApply(f, nil))
+	return cmd
+}
+
+func newCmd(f *cmdutil.Factory, runF func(*Options) error, run func(*Options) error, c *cobra.Command, opts *Options) *cobra.Command {
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		opts.Context = cmd.Context()
+		if len(args) > 0 {
+			opts.Name = args[0]
+		}
+		if runF != nil {
+			return runF(opts)
+		}
+		return run(opts)
+	}
+	return c
+}
+
+// NewCmdAdd builds `user add`; runF replaces runAdd in tests.
+func NewCmdAdd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{Factory: f}
+	cmd := newCmd(f, runF, runAdd, &cobra.Command{
+		Use:   "add NAME [--groups G,...] [--ssh-key FILE] [--password-stdin] [--shell PATH]",
+		Short: "Add a user to the image",
+		Long: `Add a user to the users table. NAME: lowercase letters, digits, _ and -,
+starting with a letter or _, at most 32 characters, and not a user or group
+the image already has (root, sshd, nobody, systemd-*, ...).`,
+		Example: `  ipabr user add alice --ssh-key ~/.ssh/id_ed25519.pub
+  printf '%s\n' "$PASSWORD" | ipabr user add bob --password-stdin --groups wheel,disk`,
+		Args: cobra.ExactArgs(1),
+	}, opts)
+	cmd.Flags().StringVar(&opts.Groups, "groups", "", "additional groups, comma-separated (created when missing)")
+	cmd.Flags().StringVar(&opts.SSHKey, "ssh-key", "", "authorise the public keys in FILE (- for standard input)")
+	cmd.Flags().BoolVar(&opts.PasswordStdin, "password-stdin", false, "read a password from the first line of standard input (stored as a SHA-512 hash)")
+	cmd.Flags().StringVar(&opts.Shell, "shell", "", "login shell, an absolute path (default /bin/sh)")
+	return cmd
+}
+
+// NewCmdList builds `user list`; runF replaces runList in tests.
+func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	return newCmd(f, runF, runList, &cobra.Command{
+		Use:   "list",
+		Short: "List the users of the users table (passwords are never shown)",
+		Args:  cobra.NoArgs,
+	}, &Options{Factory: f})
+}
+
+// NewCmdRemove builds `user remove`; runF replaces runRemove in tests.
+func NewCmdRemove(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	return newCmd(f, runF, runRemove, &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove a user and the SSH keys ipabr put in its overlay home",
+		Args:  cobra.ExactArgs(1),
+	}, &Options{Factory: f})
+}
+
+// NewCmdApply builds `user apply`; runF replaces runApply in tests.
+func NewCmdApply(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	return newCmd(f, runF, runApply, &cobra.Command{
+		Use:   "apply",
+		Short: "Point the output's .config at the users table (after 'ipabr configure')",
+		Long: `Add scripts/users.table to BR2_ROOTFS_USERS_TABLES in the output's .config
+(through Buildroot's utils/config and olddefconfig). 'ipabr user add' does it
+when the output is configured; run this after 'ipabr configure', which
+reloads the defconfig.`,
+		Args: cobra.NoArgs,
+	}, &Options{Factory: f})
+}
+
+// TablePath is the project's users table.
+func TablePath(s *cmdutil.Settings) string {
+	return filepath.Join(s.Project.Scripts(), image.UsersTableName)
+}
+
+// TableRef is how .config names the table: relative to the external tree
+// when the table sits beside it, as the defconfig names overlay/, so the
+// value means the same in every checkout.
+func TableRef(s *cmdutil.Settings) string {
+	p := s.Project
+	if filepath.Join(filepath.Dir(p.External), "scripts") == p.Scripts() {
+		return "$(BR2_EXTERNAL_IPA_PATH)/../scripts/" + image.UsersTableName
+	}
+	return TablePath(s)
+}
+
+// wired reports whether a BR2_ROOTFS_USERS_TABLES value names the table.
+func wired(s *cmdutil.Settings, value string) bool {
+	for _, t := range strings.Fields(value) {
+		if sshkey.ResolvePath(s, t) == TablePath(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// asCmdErr maps the image package's bad input to exit 2, anything else to 1.
+func asCmdErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF):
+		return cmdutil.AsUsage(image.ErrNoPassword)
+	case errors.Is(err, image.ErrBadInput):
+		return cmdutil.AsUsage(err)
+	}
+	var ee *cmdutil.ExitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return cmdutil.Failure("%v", err)
+}
+
+func configured(s *cmdutil.Settings) bool {
+	st, err := os.Stat(filepath.Join(s.Project.Output, ".config"))
+	return err == nil && st.Mode().IsRegular()
+}
+
+func runAdd(opts *Options) error {
+	f := opts.Factory
+	ios := f.IOStreams
+	if err := image.ValidateUserName(opts.Name); err != nil {
+		return asCmdErr(err)
+	}
+	groups, err := image.ParseGroups(opts.Groups)
+	if err != nil {
+		return asCmdErr(fmt.Errorf("--groups: %w", err))
+	}
+	if opts.SSHKey == "-" && opts.PasswordStdin {
+		return cmdutil.UsageError("--ssh-key - and --password-stdin both read standard input; give the key as a file")
+	}
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	p := s.Project
+	u := image.NewUser(opts.Name)
+	u.Groups = groups
+	if opts.Shell != "" {
+		u.Shell = opts.Shell
+	}
+	if err := u.Validate(); err != nil {
+		return asCmdErr(err)
+	}
+	tablePath := TablePath(s)
+	table, err := image.LoadUsersTable(tablePath)
+	if err != nil {
+		return asCmdErr(err)
+	}
+	if _, ok := table.Lookup(u.Name); ok {
+		return cmdutil.UsageError("user %s is already in %s; 'ipabr user remove %s' first to change it", u.Name, p.Rel(tablePath), u.Name)
+	}
+	var keys []image.AuthorizedKey
+	if opts.SSHKey != "" {
+		if keys, err = sshkey.ReadKeys(ios.In, opts.SSHKey); err != nil {
+			return err
+		}
+	}
+	// Take the output's lock before anything is written, so that a running
+	// build makes this fail with nothing changed.
+	var out *cmdutil.Output
+	if configured(s) {
+		if out, err = cmdutil.OpenOutput(s, false, f.Now()); err != nil {
+			return err
+		}
+		defer out.Close()
+	}
+	if opts.PasswordStdin {
+		pw, err := image.ReadPassword(ios.In)
+		if err != nil {
+			return asCmdErr(err)
+		}
+		hash, err := image.HashPassword(pw)
+		clear(pw)
+		if err != nil {
+			return cmdutil.Failure("hashing the password: %v", err)
+		}
+		u.Password = hash
+	}
+	if err := table.Add(u); err != nil {
+		return asCmdErr(err)
+	}
+	var keyFile *image.AuthorizedKeysFile
+	var added *image.AddResult
+	if len(keys) > 0 {
+		if keyFile, err = image.UserAuthorizedKeys(p.Overlay(), u.Home); err != nil {
+			return asCmdErr(err)
+		}
+		if added, err = keyFile.Add(keys); err != nil {
+			return asCmdErr(err)
+		}
+	}
+	if err := table.Save(tablePath); err != nil {
+		return cmdutil.Failure("writing %s: %v", p.Rel(tablePath), err)
+	}
+	w := ios.Out
+	fmt.Fprintf(w, "added user %s to %s: %s\n", u.Name, p.Rel(tablePath), summary(u))
+	if added != nil {
+		for _, k := range added.Added {
+			fmt.Fprintf(w, "added %s to %s\n", sshkey.Describe(k), p.Rel(keyFile.Path()))
+		}
+		for _, k := range added.Duplicates {
+			fmt.Fprintf(w, "already present %s in %s\n", sshkey.Describe(k), p.Rel(keyFile.Path()))
+		}
+	}
+	if out != nil {
+		if err := wire(opts, s, out); err != nil {
+			return err
+		}
+	}
+	if s.Quiet {
+		return nil
+	}
+	e := ios.ErrOut
+	if out == nil {
+		fmt.Fprintf(e, "%s is not configured yet, so no build uses the table: after 'ipabr configure', run 'ipabr user apply'.\n", p.Rel(p.Output))
+	}
+	if len(keys) == 0 && !opts.PasswordStdin {
+		fmt.Fprintf(e, "warning: %s has neither a password nor an SSH key and cannot log in (add --ssh-key FILE or --password-stdin).\n", u.Name)
+	}
+	fmt.Fprintln(e, TakesEffect)
+	if len(keys) > 0 {
+		sshkey.OverlayNote(f, s)
+	}
+	return nil
+}
+
+// TakesEffect says when a users table change reaches the image.
+const TakesEffect = "It takes effect at the next 'ipabr build': the root filesystem images only (no package is rebuilt)."
+
+// summary describes a user without its password.
+func summary(u image.User) string {
+	groups := "none"
+	if len(u.Groups) > 0 {
+		groups = strings.Join(u.Groups, ",")
+	}
+	return fmt.Sprintf("uid %s, group %s, groups %s, home %s, shell %s, password %s", id(u.UID), u.Group, groups, u.Home, u.Shell, u.PasswordState())
+}
+
+func id(n int) string {
+	switch n {
+	case image.AutoUserID, image.AutoSystemID:
+		return "auto"
+	}
+	return strconv.Itoa(n)
+}
+
+// wire adds the table to BR2_ROOTFS_USERS_TABLES in the output's .config
+// unless it is named there already, and shows the change.
+func wire(opts *Options, s *cmdutil.Settings, out *cmdutil.Output) error {
+	f := opts.Factory
+	p := s.Project
+	cfgFile := p.Rel(filepath.Join(out.Dir, ".config"))
+	cfg, ok, err := out.Config()
+	if err != nil {
+		return cmdutil.Failure("reading %s: %v", cfgFile, err)
+	}
+	if !ok {
+		return cmdutil.UsageError("%s is not configured yet; run 'ipabr configure' first", p.Rel(out.Dir))
+	}
+	current := cfg.Values[SymUsersTables]
+	if wired(s, current) {
+		fmt.Fprintf(f.IOStreams.Out, "%s already uses %s (%s)\n", cfgFile, p.Rel(TablePath(s)), SymUsersTables)
+		return nil
+	}
+	value := strings.TrimSpace(current + " " + TableRef(s))
+	changes, err := out.EditConfig(opts.Context, f.Runner, buildroot.Set(SymUsersTables, value))
+	if err != nil {
+		return cmdutil.MakeFailure(err)
+	}
+	if after, _, err := out.Config(); err != nil || !wired(s, after.Values[SymUsersTables]) {
+		return cmdutil.Failure("Buildroot did not keep %s in %s", SymUsersTables, cfgFile)
+	}
+	cmdutil.PrintConfigChanges(f.IOStreams.Out, cfgFile, changes)
+	return nil
+}
+
+func runApply(opts *Options) error {
+	f := opts.Factory
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	p := s.Project
+	if _, err := os.Stat(TablePath(s)); errors.Is(err, fs.ErrNotExist) {
+		return cmdutil.UsageError("there is no users table (%s) yet; add a user with 'ipabr user add NAME'", p.Rel(TablePath(s)))
+	}
+	if _, err := image.LoadUsersTable(TablePath(s)); err != nil {
+		return asCmdErr(err)
+	}
+	if !configured(s) {
+		return cmdutil.UsageError("%s is not configured yet; run 'ipabr configure' first", p.Rel(p.Output))
+	}
+	out, err := cmdutil.OpenOutput(s, false, f.Now())
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	if err := wire(opts, s, out); err != nil {
+		return err
+	}
+	if !s.Quiet {
+		fmt.Fprintln(f.IOStreams.ErrOut, TakesEffect)
+	}
+	return nil
+}
+
+func runList(opts *Options) error {
+	f := opts.Factory
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	p := s.Project
+	table, err := image.LoadUsersTable(TablePath(s))
+	if err != nil {
+		return asCmdErr(err)
+	}
+	users := table.Users()
+	e := f.IOStreams.ErrOut
+	if len(users) == 0 {
+		if !s.Quiet {
+			fmt.Fprintf(e, "no users in %s; add one with 'ipabr user add NAME'\n", p.Rel(TablePath(s)))
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(f.IOStreams.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tUID\tGROUPS\tHOME\tSHELL\tPASSWORD\tSSH KEYS")
+	for _, u := range users {
+		groups := "-"
+		if len(u.Groups) > 0 {
+			groups = strings.Join(u.Groups, ",")
+		}
+		keys := "-"
+		if kf, err := image.UserAuthorizedKeys(p.Overlay(), u.Home); err == nil && u.Home != "-" {
+			if ks, err := kf.List(); err == nil && len(ks) > 0 {
+				keys = strconv.Itoa(len(ks))
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, id(u.UID), groups, u.Home, u.Shell, u.PasswordState(), keys)
+	}
+	tw.Flush()
+	if s.Quiet {
+		return nil
+	}
+	cfgPath := filepath.Join(p.Output, ".config")
+	cfg, err := buildroot.ReadConfigFile(cfgPath)
+	switch {
+	case err != nil:
+		fmt.Fprintf(e, "%s is not configured yet: after 'ipabr configure', run 'ipabr user apply'.\n", p.Rel(p.Output))
+	case wired(s, cfg.Values[SymUsersTables]):
+		fmt.Fprintf(e, "%s uses %s (%s).\n", p.Rel(cfgPath), p.Rel(TablePath(s)), SymUsersTables)
+	default:
+		fmt.Fprintf(e, "warning: %s does not use %s: run 'ipabr user apply'.\n", p.Rel(cfgPath), p.Rel(TablePath(s)))
+	}
+	return nil
+}
+
+func runRemove(opts *Options) error {
+	f := opts.Factory
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	p := s.Project
+	tablePath := TablePath(s)
+	table, err := image.LoadUsersTable(tablePath)
+	if err != nil {
+		return asCmdErr(err)
+	}
+	u, ok := table.Lookup(opts.Name)
+	if !ok {
+		if err := image.ValidateUserName(opts.Name); err != nil {
+			return asCmdErr(err)
+		}
+		return cmdutil.UsageError("no user %s in %s ('ipabr user list' shows them)", opts.Name, p.Rel(tablePath))
+	}
+	if _, err := table.Remove(u.Name); err != nil {
+		return asCmdErr(err)
+	}
+	if err := table.Save(tablePath); err != nil {
+		return cmdutil.Failure("writing %s: %v", p.Rel(tablePath), err)
+	}
+	w := f.IOStreams.Out
+	fmt.Fprintf(w, "removed user %s from %s\n", u.Name, p.Rel(tablePath))
+	var leftover string
+	if u.Home != "-" {
+		if kf, err := image.UserAuthorizedKeys(p.Overlay(), u.Home); err == nil {
+			if err := os.Remove(kf.Path()); err == nil {
+				fmt.Fprintf(w, "removed %s\n", p.Rel(kf.Path()))
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return cmdutil.Failure("%v", err)
+			}
+			// Empty directories up to the overlay go too; a home that
+			// still holds other files stays, and is reported.
+			home := filepath.Join(p.Overlay(), filepath.FromSlash(u.Home))
+			for dir := kf.Dir(); strings.HasPrefix(dir, p.Overlay()+string(filepath.Separator)); dir = filepath.Dir(dir) {
+				err := os.Remove(dir)
+				if err == nil || errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				if dir == kf.Dir() || dir == home {
+					leftover = home
+				}
+				break
+			}
+		}
+	}
+	if !s.Quiet {
+		if leftover != "" {
+			fmt.Fprintf(f.IOStreams.ErrOut, "warning: %s still holds files; they stay in the image, owned by root: remove them if they were %s's.\n", p.Rel(leftover), u.Name)
+		}
+		fmt.Fprintln(f.IOStreams.ErrOut, TakesEffect)
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ipabr/ipabr/internal/buildroot"
+	"github.com/ipabr/ipabr/internal/process"
+)
+
+// ConfigChange is one symbol of an output's .config that an edit changed.
+// Old and New are its values as kconfig wrote them: y, n (for "# X is not
+// set"), a number, or a string in double quotes; "" when it was absent.
+type ConfigChange struct {
+	Symbol   string
+	Old, New string
+}
+
+// EditConfig applies edits to the output's .config with Buildroot's
+// utils/config and olddefconfig (buildroot.Make.EditConfig) and returns
+// what changed. A failure is returned as the runner reported it, command
+// line included: callers whose edits carry a secret must redact it.
+func (o *Output) EditConfig(ctx context.Context, r process.Runner, edits ...buildroot.Edit) ([]ConfigChange, error) {
+	before, _, err := o.Config()
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Make.EditConfig(ctx, r, edits...); err != nil {
+		return nil, err
+	}
+	after, _, err := o.Config()
+	if err != nil {
+		return nil, err
+	}
+	return DiffConfig(before, after), nil
+}
+
+// DiffConfig lists the symbols whose line differs between two configs: in
+// after's order, then those only before has. A nil config is empty.
+func DiffConfig(before, after *buildroot.Config) []ConfigChange {
+	empty := &buildroot.Config{Values: map[string]string{}, Lines: map[string]string{}}
+	if before == nil {
+		before = empty
+	}
+	if after == nil {
+		after = empty
+	}
+	var out []ConfigChange
+	for _, k := range after.Order {
+		if o, n := lineValue(before, k), lineValue(after, k); o != n {
+			out = append(out, ConfigChange{Symbol: k, Old: o, New: n})
+		}
+	}
+	for _, k := range before.Order {
+		if _, ok := after.Lines[k]; !ok {
+			out = append(out, ConfigChange{Symbol: k, Old: lineValue(before, k)})
+		}
+	}
+	return out
+}
+
+// lineValue is the right-hand side of sym's line, "n" when it is not set.
+func lineValue(c *buildroot.Config, sym string) string {
+	line, ok := c.Lines[sym]
+	if !ok {
+		return ""
+	}
+	if strings.HasPrefix(line, "#") {
+		return "n"
+	}
+	_, v, _ := strings.Cut(line, "=")
+	return v
+}
+
+// SecretSymbols hold secrets: their values are masked whenever ipabr shows
+// a configuration change.
+var SecretSymbols = []string{"BR2_TARGET_GENERIC_ROOT_PASSWD"}
+
+// MaskConfigValue is v as a change may show it: "(unset)" for an absent
+// symbol and, for a SecretSymbols entry, only the kind of secret, e.g.
+// "$6$…(hash)" for a SHA-512 crypt hash (Buildroot's doubled "$$6$$" too)
+// or "…(plain text)" for a password Buildroot would hash itself.
+func MaskConfigValue(sym, v string) string {
+	if v == "" {
+		return "(unset)"
+	}
+	secret := false
+	for _, s := range SecretSymbols {
+		secret = secret || s == sym
+	}
+	if !secret {
+		return v
+	}
+	u := strings.ReplaceAll(strings.Trim(v, `"`), "$$", "$")
+	switch {
+	case u == "":
+		return `""`
+	case strings.HasPrefix(u, "$1$"), strings.HasPrefix(u, "$5$"), strings.HasPrefix(u, "$6$"):
+		return u[:3] + "…(hash)"
+	}
+	return "…(plain text)"
+}
+
+// PrintConfigChanges writes one "SYMBOL  old → new" line per change under
+// a heading naming the file, secrets masked; "no change" when there is none.
+func PrintConfigChanges(w io.Writer, file string, changes []ConfigChange) {
+	if len(changes) == 0 {
+		fmt.Fprintf(w, "%s: no change\n", file)
+		return
+	}
+	width := 0
+	for _, c := range changes {
+		width = max(width, len(c.Symbol))
+	}
+	fmt.Fprintf(w, "%s:\n", file)
+	for _, c := range changes {
+		fmt.Fprintf(w, "  %-*s  %s → %s\n", width, c.Symbol, MaskConfigValue(c.Symbol, c.Old), MaskConfigValue(c.Symbol, c.New))
+	}
+}
