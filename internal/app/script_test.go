@@ -17,9 +17,21 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(cleanupAfter{m}, map[string]func(){
 		"ipabr": func() { os.Exit(app.Main()) },
 	})
+}
+
+// cleanupAfter removes what the tests shared across the package (the
+// upstream project) once every test has run.
+type cleanupAfter struct{ m *testing.M }
+
+func (c cleanupAfter) Run() int {
+	code := c.m.Run()
+	if upstream.dir != "" {
+		os.RemoveAll(upstream.dir)
+	}
+	return code
 }
 
 // TestScripts runs the CLI scenarios in testdata/script against throwaway
