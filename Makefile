@@ -21,6 +21,28 @@ vet:
 test: vet
 	set -o pipefail; $(GO) test -count=1 -timeout 20m -json ./... | tee test.log | $(GO) run ./tools/testreport
 
+# Static analysis and known vulnerabilities (doc/farm.md), run by .ci/run.
+# Versions are pinned; the tools come from the Go module proxy, the
+# vulnerability database from the golang.org/x/vulndb module (no vuln.go.dev).
+STATICCHECK_VERSION ?= v0.8.2
+GOVULNCHECK_VERSION ?= v1.9.0
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
+.PHONY: lint vulncheck fuzz
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+vulncheck:
+	$(GO) run ./tools/vulncheck -vulndb $(VULNDB_VERSION) -govulncheck $(GOVULNCHECK_VERSION) $(if $(STRICT),-strict) ./...
+
+# Each fuzz target for FUZZTIME (default 5m), one after the other.
+FUZZTIME ?= 5m
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$t ($$pkg)"; $(GO) test -run XXX -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
 image: ipabr
 	./ipabr init
 	./ipabr build

@@ -4,11 +4,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmd/build"
+	"github.com/ipabr/ipabr/internal/cmd/cachekey"
 	"github.com/ipabr/ipabr/internal/cmd/clean"
 	"github.com/ipabr/ipabr/internal/cmd/configure"
 	"github.com/ipabr/ipabr/internal/cmd/doctor"
 	"github.com/ipabr/ipabr/internal/cmd/env"
 	initcmd "github.com/ipabr/ipabr/internal/cmd/init"
+	ipacmd "github.com/ipabr/ipabr/internal/cmd/ipa"
 	"github.com/ipabr/ipabr/internal/cmd/list"
 	"github.com/ipabr/ipabr/internal/cmd/makecmd"
 	"github.com/ipabr/ipabr/internal/cmd/menuconfig"
@@ -17,6 +19,7 @@ import (
 	qemucmd "github.com/ipabr/ipabr/internal/cmd/qemu"
 	"github.com/ipabr/ipabr/internal/cmd/rebuild"
 	"github.com/ipabr/ipabr/internal/cmd/save"
+	"github.com/ipabr/ipabr/internal/cmd/source"
 	"github.com/ipabr/ipabr/internal/cmd/sshkey"
 	"github.com/ipabr/ipabr/internal/cmd/status"
 	"github.com/ipabr/ipabr/internal/cmd/user"
@@ -34,12 +37,15 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 		list.NewCmdList(f, nil),
 		configure.NewCmdConfigure(f, nil),
 		build.NewCmdBuild(f, nil),
+		source.NewCmdSource(f, nil),
+		cachekey.NewCmdCacheKey(f, nil),
 		rebuild.NewCmdRebuild(f, nil),
 		save.NewCmdSave(f, nil),
 		clean.NewCmdClean(f, nil),
 		makecmd.NewCmdMake(f, nil),
 		versioncmd.NewCmdVersion(f, nil),
 		qemucmd.NewCmdQemu(f, nil),
+		ipacmd.NewCmdIPA(f, nil),
 		passwd.NewCmdPasswd(f, nil),
 		sshkey.NewCmdSSHKey(f),
 		user.NewCmdUser(f),

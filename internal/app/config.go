@@ -48,6 +48,18 @@ var settingsTable = []setting{
 		Help: "defconfig `ipabr configure` loads", Deflt: "openstack_ipa_defconfig"},
 	{Key: "color", Envs: []string{"IPABR_COLOR"}, Flag: "color",
 		Help: "colour on stderr: auto, always or never (NO_COLOR wins)", Deflt: "auto"},
+	{Key: "ccache.remote_storage", Envs: []string{"IPABR_CCACHE_REMOTE_STORAGE"},
+		Help: "shared compiler cache (redis://HOST:PORT, http://HOST/PATH/) written to $BR2_CCACHE_DIR/ccache.conf; enables BR2_CCACHE", Deflt: "none"},
+	{Key: "download.primary_site", Envs: []string{"IPABR_DOWNLOAD_PRIMARY_SITE"},
+		Help: "download mirror tried first (BR2_PRIMARY_SITE, set at configure time)", Deflt: "none"},
+	{Key: "download.primary_site_only", Envs: []string{"IPABR_DOWNLOAD_PRIMARY_SITE_ONLY"},
+		Help: "download only from the primary site (BR2_PRIMARY_SITE_ONLY): true or false", Deflt: "false"},
+	{Key: "ipa.requirements_url", Envs: []string{"IPABR_IPA_REQUIREMENTS_URL"},
+		Help: "IPA's git repository (`ipabr ipa lock`; a URL with {series} or {branch} is a plain file)", Deflt: "https://opendev.org/openstack/ironic-python-agent.git"},
+	{Key: "ipa.constraints_url", Envs: []string{"IPABR_IPA_CONSTRAINTS_URL"},
+		Help: "openstack/requirements, for upper-constraints.txt (git, or a file URL as above)", Deflt: "https://opendev.org/openstack/requirements.git"},
+	{Key: "ipa.index_url", Envs: []string{"IPABR_IPA_INDEX_URL"},
+		Help: "the Python package index (PEP 503) `ipabr ipa lock` resolves with", Deflt: "https://pypi.org/simple"},
 }
 
 // Variables read outside the key table.
@@ -180,7 +192,12 @@ func (l *configLoader) load(verbose, quiet bool) (*cmdutil.Settings, error) {
 	if defconfig == "" {
 		defconfig = "openstack_ipa_defconfig"
 	}
+	farm, err := l.farmSettings(get)
+	if err != nil {
+		return nil, err
+	}
 	return &cmdutil.Settings{
+		Farm:         farm,
 		Project:      p,
 		BuildrootURL: url,
 		Defconfig:    defconfig,
@@ -228,9 +245,14 @@ func validateYAML(path string, data []byte) error {
 }
 
 func validateMapping(path, prefix string, m *yaml.Node) error {
+	seen := map[string]int{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, val := m.Content[i], m.Content[i+1]
 		key := prefix + k.Value
+		if line, dup := seen[k.Value]; dup {
+			return fmt.Errorf("%s:%d: %q is already set at line %d", path, k.Line, key, line)
+		}
+		seen[k.Value] = k.Line
 		if val.Kind == yaml.MappingNode {
 			if !isSection(key) {
 				return fmt.Errorf("%s:%d: unknown section %q (known keys: %s)", path, k.Line, key, knownKeys())
@@ -248,6 +270,9 @@ func validateMapping(path, prefix string, m *yaml.Node) error {
 		}
 		if key == "color" && !validColor(val.Value) {
 			return fmt.Errorf("%s:%d: color must be auto, always or never, not %q", path, k.Line, val.Value)
+		}
+		if err := validateFarmValue(key, val.Value); err != nil {
+			return fmt.Errorf("%s:%d: %v", path, k.Line, err)
 		}
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 )
 
@@ -26,25 +25,73 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "# ") && strings.HasSuffix(line, " is not set") {
-			c.set(strings.TrimSuffix(strings.TrimPrefix(line, "# "), " is not set"), "n", line)
+		if sym, ok := notSetSymbol(line); ok {
+			c.set(sym, "n", line)
 			continue
 		}
 		if line == "" || line[0] == '#' {
 			continue
 		}
 		k, v, ok := strings.Cut(line, "=")
-		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+		if !ok || !validSymbol(k) {
 			continue
 		}
-		if len(v) >= 2 && v[0] == '"' {
-			if u, err := strconv.Unquote(v); err == nil {
-				v = u
-			}
+		if len(v) > 0 && v[0] == '"' {
+			v = unquoteKconfig(v)
 		}
 		c.set(k, v, line)
 	}
 	return c, sc.Err()
+}
+
+// validSymbol reports whether s is a kconfig symbol name ([A-Za-z0-9_-]+).
+// Lines naming anything else are ignored, as kconfig ignores them.
+func validSymbol(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// notSetSymbol parses "# SYMBOL is not set".
+func notSetSymbol(line string) (string, bool) {
+	rest, ok := strings.CutPrefix(line, "# ")
+	if !ok {
+		return "", false
+	}
+	sym, ok := strings.CutSuffix(rest, " is not set")
+	if !ok || !validSymbol(sym) {
+		return "", false
+	}
+	return sym, true
+}
+
+// unquoteKconfig reads a string value the way kconfig does
+// (conf_set_sym_val): after the opening quote a backslash takes the next
+// byte literally, and the value ends at the first unescaped quote (or at the
+// end of the line when there is none). Bytes are kept as they are.
+func unquoteKconfig(v string) string {
+	var b strings.Builder
+	for i := 1; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			return b.String()
+		case '\\':
+			if i+1 < len(v) {
+				i++
+				b.WriteByte(v[i])
+			}
+			continue
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }
 
 func (c *Config) set(k, v, line string) {
@@ -90,8 +137,9 @@ func Changed(baseline, current *Config) []string {
 }
 
 // MergeFragment applies the changes from baseline to current to a config
-// fragment: a symbol the fragment already sets gets its new line in place,
-// others are appended. Comments and other lines are kept.
+// fragment: a symbol the fragment already sets gets its new line in place
+// (every line that sets it, since the last one wins), others are appended.
+// Comments and other lines are kept.
 func MergeFragment(fragment []byte, baseline, current *Config) []byte {
 	changed := Changed(baseline, current)
 	if len(changed) == 0 {
@@ -101,6 +149,7 @@ func MergeFragment(fragment []byte, baseline, current *Config) []byte {
 	for _, k := range changed {
 		want[k] = current.Lines[k]
 	}
+	replaced := map[string]bool{}
 	var out []string
 	text := strings.TrimRight(string(fragment), "\n")
 	if text != "" {
@@ -108,7 +157,7 @@ func MergeFragment(fragment []byte, baseline, current *Config) []byte {
 			if sym := lineSymbol(line); sym != "" {
 				if repl, ok := want[sym]; ok {
 					line = repl
-					delete(want, sym)
+					replaced[sym] = true
 				}
 			}
 			out = append(out, line)
@@ -116,8 +165,8 @@ func MergeFragment(fragment []byte, baseline, current *Config) []byte {
 	}
 	var added []string
 	for _, k := range changed {
-		if line, ok := want[k]; ok {
-			added = append(added, line)
+		if !replaced[k] {
+			added = append(added, want[k])
 		}
 	}
 	if len(added) > 0 {
@@ -130,10 +179,10 @@ func MergeFragment(fragment []byte, baseline, current *Config) []byte {
 // lineSymbol is the symbol a kconfig line sets, or "".
 func lineSymbol(line string) string {
 	line = strings.TrimSpace(line)
-	if strings.HasPrefix(line, "# ") && strings.HasSuffix(line, " is not set") {
-		return strings.TrimSuffix(strings.TrimPrefix(line, "# "), " is not set")
+	if sym, ok := notSetSymbol(line); ok {
+		return sym
 	}
-	if k, _, ok := strings.Cut(line, "="); ok && line[0] != '#' && !strings.ContainsAny(k, " \t") {
+	if k, _, ok := strings.Cut(line, "="); ok && validSymbol(k) {
 		return k
 	}
 	return ""

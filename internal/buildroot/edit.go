@@ -44,18 +44,34 @@ func (m Make) EditConfig(ctx context.Context, r process.Runner, edits ...Edit) e
 	if len(edits) == 0 {
 		return nil
 	}
-	args := []string{"--file", filepath.Join(m.Output, ".config"), "--keep-case"}
+	cfgPath := filepath.Join(m.Output, ".config")
+	args := []string{"--file", cfgPath, "--keep-case"}
+	var direct []Edit // string values utils/config would mangle (editlines.go)
 	for _, e := range edits {
 		if !strings.HasPrefix(e.Symbol, "BR2_") || strings.ContainsAny(e.Symbol, " \t\n=") {
 			return fmt.Errorf("not a Buildroot symbol: %q", e.Symbol)
 		}
-		if strings.ContainsAny(e.Value, "\n:") && !e.Raw {
-			return fmt.Errorf("%s: value contains a newline or ':' which utils/config cannot write", e.Symbol)
+		if strings.ContainsAny(e.Value, "\n\r") {
+			return fmt.Errorf("%s: a kconfig value cannot contain a newline", e.Symbol)
+		}
+		if e.Raw && strings.ContainsAny(e.Value, sedUnsafe) {
+			return fmt.Errorf("%s: a number or hex value cannot contain %q", e.Symbol, e.Value)
+		}
+		if e.needsDirectWrite() {
+			direct = append(direct, e)
+			continue
 		}
 		args = append(args, e.args()...)
 	}
-	if _, err := process.Output(ctx, r, process.Cmd{Name: filepath.Join(m.Buildroot, "utils", "config"), Args: args}); err != nil {
-		return err
+	if len(direct) > 0 {
+		if err := writeStringLines(cfgPath, direct); err != nil {
+			return err
+		}
+	}
+	if len(direct) < len(edits) {
+		if _, err := process.Output(ctx, r, process.Cmd{Name: filepath.Join(m.Buildroot, "utils", "config"), Args: args}); err != nil {
+			return err
+		}
 	}
 	_, err := process.Output(ctx, r, m.QuietCmd("olddefconfig"))
 	return err

@@ -25,7 +25,7 @@ func TestEditConfigRunsUtilsConfigThenOlddefconfig(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	for _, bad := range []Edit{Set("CONFIG_X", "y"), Set("BR2_X Y", "1"), Set("BR2_X", "a\nb"), Set("BR2_X", "a:b")} {
+	for _, bad := range []Edit{Set("CONFIG_X", "y"), Set("BR2_X Y", "1"), Set("BR2_X", "a\nb"), {Symbol: "BR2_X", Value: "1:2", Raw: true}} {
 		if err := m.EditConfig(context.Background(), rec, bad); err == nil {
 			t.Errorf("edit %+v accepted", bad)
 		}

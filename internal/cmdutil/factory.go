@@ -18,6 +18,18 @@ type Settings struct {
 	ConfigFile   string // the ipabr.yaml that was read, or ""
 	Verbose      bool
 	Quiet        bool
+	Farm         FarmSettings
+}
+
+// FarmSettings are the shared-cache and mirror keys (doc/farm.md).
+type FarmSettings struct {
+	// CCacheRemoteStorage goes into $BR2_CCACHE_DIR/ccache.conf as
+	// remote_storage; "" leaves that file alone.
+	CCacheRemoteStorage string
+	// PrimarySite becomes BR2_PRIMARY_SITE at configure time; "" keeps the
+	// defconfig's value.
+	PrimarySite     string
+	PrimarySiteOnly bool // BR2_PRIMARY_SITE_ONLY (with PrimarySite)
 }
 
 // Factory hands each command what it needs from the process around it.

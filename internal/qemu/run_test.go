@@ -42,6 +42,7 @@ func checkConfig(t *testing.T, port int, body string) (c Config, childFile strin
 	childFile = filepath.Join(t.TempDir(), "child")
 	c = base()
 	c.HostPort = port
+	//lint:ignore SA1006 consoleScript is a format string: Sprintf turns its %% into %
 	c.Binary = fakeQEMU(t, fmt.Sprintf(consoleScript)+fmt.Sprintf(childScript, childFile)+body)
 	return c, childFile
 }
@@ -134,6 +135,7 @@ func TestCheckQEMUExits(t *testing.T) {
 	port, _ := FreePort()
 	c := base()
 	c.HostPort = port
+	//lint:ignore SA1006 consoleScript is a format string: Sprintf turns its %% into %
 	c.Binary = fakeQEMU(t, fmt.Sprintf(consoleScript)+`echo "qemu-system-x86_64: could not load kernel '/img/bzImage'" >&2; exit 1`)
 	var p pids
 	_, err := Check(context.Background(), runner, c, fastOptions(&p, 10*time.Second))

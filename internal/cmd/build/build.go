@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmd/configure"
+	ipacmd "github.com/ipabr/ipabr/internal/cmd/ipa"
 	"github.com/ipabr/ipabr/internal/cmdutil"
 )
 
@@ -21,6 +22,7 @@ type Options struct {
 	Jobs      int
 	JSON      bool
 	KeepGoing bool
+	Offline   bool
 	Unique    bool
 	Targets   []string
 }
@@ -44,9 +46,17 @@ rerunning continues where Buildroot's stamps allow.
 
 --jobs passes -jN to the top-level make, which Buildroot supports only with
 BR2_PER_PACKAGE_DIRECTORIES=y; without it Buildroot parallelises inside each
-package (BR2_JLEVEL) and --jobs is refused.`,
+package (BR2_JLEVEL) and --jobs is refused.
+
+Before make starts, ipabr warns when the output or dl/ filesystem has less
+than 20 GiB free, and reports a build killed by a signal (the OOM killer's
+SIGKILL) or stopped by a full disk as such. --offline first checks that dl/
+holds every file the configuration downloads (Buildroot's show-info) and
+refuses to start, listing them, when some are missing: prefetch with
+'ipabr source'. The build-farm keys (doc/farm.md) apply here too.`,
 		Example: `  ipabr build
   ipabr build --unique --json > result.json
+  ipabr source && ipabr build --offline
   ipabr build linux-rebuild all`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
@@ -61,6 +71,7 @@ package (BR2_JLEVEL) and --jobs is refused.`,
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as a JSON object")
 	cmd.Flags().BoolVarP(&opts.KeepGoing, "keep-going", "k", false, "keep building other packages after a failure (make -k)")
 	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "build in a fresh output/<unix-time>-XXXXXX")
+	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "refuse to start when dl/ lacks a file the build needs (see 'ipabr source')")
 	return cmd
 }
 
@@ -92,6 +103,14 @@ func runBuild(opts *Options) error {
 		if cfg, _, err = out.Config(); err != nil {
 			return cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
 		}
+	}
+	// The agent's lock (issue 5): made first when the series has none.
+	if !opts.Offline {
+		if err := ipacmd.LockIfMissing(opts.Context, f, s, cfg, opts.Targets); err != nil {
+			return err
+		}
+	} else if err := checkOffline(opts.Context, f, s, out); err != nil { // farm.go
+		return err
 	}
 	var args []string
 	if opts.Jobs > 0 {

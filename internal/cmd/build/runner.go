@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ipabr/ipabr/internal/buildroot"
+	"github.com/ipabr/ipabr/internal/cmd/configure"
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/gitsub"
 	"github.com/ipabr/ipabr/internal/process"
@@ -37,6 +38,7 @@ type Result struct {
 	Package        string            `json:"package,omitempty"` // where a failed or interrupted build stopped
 	Step           string            `json:"step,omitempty"`
 	Images         []buildroot.Image `json:"images,omitempty"`
+	Warnings       []string          `json:"warnings,omitempty"` // e.g. low disk space (farm.go)
 }
 
 // Run runs make ARGS in out with the log, the progress display and, on
@@ -45,6 +47,16 @@ func Run(ctx context.Context, f *cmdutil.Factory, s *cmdutil.Settings, out *cmdu
 	streams := f.IOStreams
 	logPath := filepath.Join(out.Dir, LogFile)
 	res := &Result{Output: out.Dir, Log: logPath}
+	// Build-farm settings and the free-space check (farm.go).
+	if err := configure.ApplyFarm(ctx, f, s, out); err != nil {
+		return nil, err
+	}
+	res.Warnings = spaceWarnings(s, out)
+	for _, w := range res.Warnings {
+		if !s.Quiet {
+			fmt.Fprintf(streams.ErrOut, "%s %s\n", streams.Styles().Warning("warning:"), w)
+		}
+	}
 	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, cmdutil.Failure("opening the build log: %v", err)
@@ -112,7 +124,8 @@ func Run(ctx context.Context, f *cmdutil.Factory, s *cmdutil.Settings, out *cmdu
 	case runErr != nil:
 		res.Status = "failed"
 		fmt.Fprintf(streams.ErrOut, "%s build failed in %s\n", streams.Styles().Error("✗"), where(last))
-		if tail, err := tailOf(logPath, tailLines); err == nil {
+		tail, tailErr := tailOf(logPath, tailLines)
+		if tailErr == nil {
 			fmt.Fprintf(streams.ErrOut, "--- last %d lines of %s ---\n%s--- end of log ---\n", tailLines, rel, tail)
 		}
 		fmt.Fprintf(streams.ErrOut, "full log: %s\n", logPath)
@@ -122,6 +135,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, s *cmdutil.Settings, out *cmdu
 			if sig == syscall.SIGKILL {
 				reason += ": the kernel's OOM killer is the usual cause; check 'dmesg' and free memory, then rerun to continue"
 			}
+		}
+		if r, full := diskFullReason(s, out, tail, where(last)); full {
+			reason = r
 		}
 		return res, cmdutil.WithDetail(cmdutil.Failure("%s; see %s", reason, rel), cmd.String())
 	case flushErr != nil:

@@ -104,6 +104,9 @@ func Load(ctx context.Context, f *cmdutil.Factory, s *cmdutil.Settings, out *cmd
 	if err := cmdutil.RunMakeAside(ctx, f, out.Make, name); err != nil {
 		return err
 	}
+	if err := ApplyFarm(ctx, f, s, out); err != nil { // download mirror, shared ccache (farm.go)
+		return err
+	}
 	if s.Verbose {
 		fmt.Fprintf(f.IOStreams.ErrOut, "make %s took %.1fs\n", name, time.Since(start).Seconds())
 	}

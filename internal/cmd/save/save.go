@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/buildroot"
+	"github.com/ipabr/ipabr/internal/cmd/configure"
 	"github.com/ipabr/ipabr/internal/cmd/menuconfig"
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/process"
@@ -166,6 +167,7 @@ func (sv *saver) buildroot() (*update, error) {
 	if err != nil {
 		return nil, cmdutil.Failure("savedefconfig wrote nothing: %v", err)
 	}
+	content = configure.DropFarmLines(content, sv.s.Farm) // a site's mirror stays out of the image definition
 	saved, _ := buildroot.ParseConfig(bytes.NewReader(content))
 	if saved.Values["BR2_TARGET_GENERIC_ROOT_PASSWD"] != "" && !sv.opts.IncludeSecrets {
 		return nil, cmdutil.UsageError("the configuration holds a root password hash (BR2_TARGET_GENERIC_ROOT_PASSWD); ipabr save does not copy it into the tracked %s without --include-secrets (or run 'ipabr passwd --disable' first)", sv.s.Project.Rel(target))

@@ -2,6 +2,7 @@
 package status
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/gitsub"
+	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/project"
 	"github.com/ipabr/ipabr/internal/term"
 )
@@ -22,11 +24,15 @@ type Options struct {
 	IO       *term.IOStreams
 	Settings func() (*cmdutil.Settings, error)
 	JSON     bool
+	// For the compiler cache statistics (ccache.go).
+	Context  context.Context
+	Runner   process.Runner
+	LookPath func(string) (string, error)
 }
 
 // NewCmdStatus builds the command; runF replaces runStatus in tests.
 func NewCmdStatus(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Settings: f.Settings}
+	opts := &Options{IO: f.IOStreams, Settings: f.Settings, Runner: f.Runner, LookPath: f.LookPath}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the project root, the Buildroot pin, output directories and caches",
@@ -34,6 +40,7 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
   ipabr status --json | jq .buildroot`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -51,6 +58,7 @@ type Report struct {
 	External  ExternalRep  `json:"external"`
 	Outputs   []OutputRep  `json:"outputs"`
 	Caches    []CacheRep   `json:"caches"`
+	CCache    *CCacheRep   `json:"ccache,omitempty"`
 }
 
 // BuildrootRep is the submodule's state.
@@ -92,6 +100,7 @@ func runStatus(opts *Options) error {
 		return err
 	}
 	rep := Collect(s.Project)
+	rep.CCache = ccacheState(opts.Context, opts, s)
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
@@ -217,6 +226,7 @@ func print(io *term.IOStreams, p *project.Project, rep Report) {
 		caches = append(caches, fmt.Sprintf("%s %s", c.Name, term.HumanBytes(c.Bytes)))
 	}
 	fmt.Fprintf(w, "Caches:     %s\n", strings.Join(caches, ", "))
+	printCCache(w, st, rep.CCache)
 }
 
 func short(h string) string {

@@ -1,0 +1,290 @@
+// Package ipa implements `ipabr ipa lock|show|use`: the OpenStack release
+// whose Ironic Python Agent the image installs, pinned by a lock of wheel
+// URLs and sha256 sums (ARCHITECTURE.md §4).
+package ipa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipabr/ipabr/internal/buildroot"
+	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/ipa"
+	"github.com/ipabr/ipabr/internal/term"
+)
+
+// Runs replaces the subcommands' run functions in tests; nil fields (or a
+// nil Runs) run the real ones.
+type Runs struct {
+	Lock func(*LockOptions) error
+	Show func(*ShowOptions) error
+	Use  func(*UseOptions) error
+}
+
+// NewCmdIPA is `ipabr ipa` with its subcommands.
+func NewCmdIPA(f *cmdutil.Factory, runs *Runs) *cobra.Command {
+	if runs == nil {
+		runs = &Runs{}
+	}
+	cmd := &cobra.Command{
+		Use:   "ipa",
+		Short: "Choose the OpenStack release of the agent and lock its wheels",
+		Long: `The image's ironic-python-agent package installs the wheels a lock pins for
+one OpenStack series (2026.1, master, ...): each wheel's URL and sha256, in
+buildroot-ipa/package/ironic-python-agent/<series>/. Buildroot downloads and
+checks them like any other source; no pip and no network run during the build.
+
+  ipabr ipa lock --release SERIES   resolve IPA for a series and write its lock
+  ipabr ipa show                    the configured series and its lock
+  ipabr ipa use SERIES              configure the output for a series
+
+Where the lock's inputs come from (config keys, environment):
+  ipa.requirements_url  IPABR_IPA_REQUIREMENTS_URL  IPA's git repository
+  ipa.constraints_url   IPABR_IPA_CONSTRAINTS_URL   openstack/requirements
+  ipa.index_url         IPABR_IPA_INDEX_URL         the package index (PEP 503)
+A repository URL with {series} or {branch} in it is read as a plain file
+over HTTP(S) instead of git.`,
+	}
+	cmd.AddCommand(NewCmdLock(f, runs.Lock), NewCmdShow(f, runs.Show), NewCmdUse(f, runs.Use))
+	return cmd
+}
+
+// LockOptions are `ipa lock`'s inputs.
+type LockOptions struct {
+	Factory *cmdutil.Factory
+	Context context.Context
+
+	Release       string
+	IndexURL      string
+	IPAVersion    string
+	IPASource     string
+	Extras        []string
+	PythonVersion string
+
+	// auto marks the lock ipabr build runs by itself, for the
+	// configuration cfg of the output it builds.
+	auto bool
+	cfg  *buildroot.Config
+}
+
+// NewCmdLock is `ipabr ipa lock`; runF replaces runLock in tests.
+func NewCmdLock(f *cmdutil.Factory, runF func(*LockOptions) error) *cobra.Command {
+	opts := &LockOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "lock [--release SERIES]",
+		Short: "Resolve IPA for an OpenStack series and write its lock",
+		Long: `Resolve the Ironic Python Agent of an OpenStack series and write its lock.
+
+1. IPA's requirements.txt comes from the series' branch (stable/SERIES, or
+   master) of IPA's repository, upper-constraints.txt from the same branch
+   of openstack/requirements; over git (shallow) or HTTPS.
+2. pip on this machine resolves them for the image: its Python (read from
+   Buildroot), CPython, manylinux x86_64 wheels only. IPA itself is the
+   newest release tag on the series' branch (or --ipa-version), or a wheel
+   built here from --ipa-source; --extra adds requirements such as custom
+   hardware managers.
+3. The lock goes to buildroot-ipa/package/ironic-python-agent/SERIES/:
+   ironic-python-agent.lock.mk (each wheel's URL), ironic-python-agent.hash
+   (each wheel's sha256, Buildroot's hash format) and manifest.txt (name,
+   version, size, sha256, license). The files are replaced together; a
+   failed lock leaves the previous one as it was.
+
+Without --release the series is the output's (see 'ipabr ipa show'), else the
+package's default. --extra and --ipa-source default to the output's
+BR2_PACKAGE_IRONIC_PYTHON_AGENT_EXTRA_REQUIREMENTS and _GIT_URL/_GIT_REF.
+
+Exit codes: 2 for a bad or unknown series and bad flags, 1 when the index or a
+repository does not answer or pip cannot resolve (a conflict with
+upper-constraints, a package without a wheel for the image).`,
+		Example: `  ipabr ipa lock --release 2026.1
+  ipabr ipa lock --release 2026.1 --extra 'my-hardware-manager>=1.0'
+  ipabr ipa lock --release master --ipa-source https://review.opendev.org/openstack/ironic-python-agent@refs/changes/45/123445/3
+  ipabr ipa lock --release 2026.1 --index-url https://pypi.example.com/simple`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return runLock(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Release, "release", "", "the OpenStack series, such as 2026.1 or master")
+	fl.StringVar(&opts.IndexURL, "index-url", "", "the package index (default: config ipa.index_url, else https://pypi.org/simple)")
+	fl.StringVar(&opts.IPAVersion, "ipa-version", "", "the IPA release to lock (default: the newest on the series' branch)")
+	fl.StringVar(&opts.IPASource, "ipa-source", "", "build IPA from git: GIT_URL@REF (branch, tag, refs/... or commit)")
+	fl.StringArrayVar(&opts.Extras, "extra", nil, "an extra requirement or .whl file to install beside IPA (repeatable)")
+	fl.StringVar(&opts.PythonVersion, "python-version", "", "the image's Python as major.minor (default: read from Buildroot)")
+	return cmd
+}
+
+// outputConfig reads the configured output's .config, if it has one.
+func outputConfig(s *cmdutil.Settings) *buildroot.Config {
+	cfg, err := buildroot.ReadConfigFile(filepath.Join(s.Project.Output, ".config"))
+	if err != nil {
+		return nil
+	}
+	return cfg
+}
+
+// configuredSeries is the output's series, else the package's default.
+func configuredSeries(s *cmdutil.Settings, cfg *buildroot.Config) (series, from string) {
+	if cfg != nil && cfg.Enabled(ipa.EnableSymbol) {
+		if v := cfg.Values[ipa.SeriesSymbol]; v != "" {
+			return v, s.Project.Rel(filepath.Join(s.Project.Output, ".config"))
+		}
+	}
+	if v, err := ipa.DefaultSeriesIn(s.Project.External); err == nil {
+		return v, "the package's default"
+	}
+	return ipa.DefaultSeries, "the package's default"
+}
+
+func runLock(opts *LockOptions) error {
+	f := opts.Factory
+	s, err := f.Settings()
+	if err != nil {
+		return err
+	}
+	cfg := opts.cfg
+	if cfg == nil {
+		cfg = outputConfig(s)
+	}
+	series := opts.Release
+	if series == "" {
+		series, _ = configuredSeries(s, cfg)
+	}
+	if err := ipa.ValidateSeries(series); err != nil {
+		return cmdutil.UsageError("--release: %v", err)
+	}
+	src, err := LoadSources(f, s)
+	if err != nil {
+		return err
+	}
+	if opts.IndexURL != "" {
+		src.IndexURL = opts.IndexURL
+	}
+
+	target, err := ipa.ReadTarget(s.Project.Buildroot)
+	switch {
+	case err != nil && opts.PythonVersion == "":
+		return cmdutil.UsageError("cannot read the image's Python version from Buildroot (%v); run 'ipabr init' or pass --python-version", err)
+	case err != nil:
+		target = ipa.Target{Glibc: "2.17"} // manylinux2014, when Buildroot is absent
+	}
+	if opts.PythonVersion != "" {
+		if err := ipa.ValidatePython(opts.PythonVersion); err != nil {
+			return cmdutil.UsageError("--python-version: %v", err)
+		}
+		target.Python = opts.PythonVersion
+	}
+
+	o := ipa.Options{
+		Series:          series,
+		RequirementsURL: src.RequirementsURL,
+		ConstraintsURL:  src.ConstraintsURL,
+		IndexURL:        src.IndexURL,
+		IPAVersion:      opts.IPAVersion,
+		Target:          target,
+		Runner:          f.Runner,
+		Now:             f.Now,
+	}
+	source := opts.IPASource
+	if source == "" && cfg != nil && cfg.Enabled(ipa.EnableSymbol) && cfg.Values[ipa.GitURLSymbol] != "" {
+		source = cfg.Values[ipa.GitURLSymbol] + "@" + cfg.Values[ipa.GitRefSymbol]
+	}
+	if source != "" {
+		if o.GitURL, o.GitRef, err = ipa.ParseSource(source); err != nil {
+			return cmdutil.AsUsage(err)
+		}
+	}
+	o.Extras = opts.Extras
+	if cfg != nil && cfg.Enabled(ipa.EnableSymbol) {
+		o.Extras = append(o.Extras, strings.Fields(cfg.Values[ipa.ExtraSymbol])...)
+	}
+	o.Extras = dedupe(o.Extras)
+	for _, e := range o.Extras {
+		if err := ipa.ValidateExtra(e); err != nil {
+			return cmdutil.AsUsage(err)
+		}
+	}
+	if !s.Quiet {
+		o.Progress = func(line string) { fmt.Fprintln(f.IOStreams.ErrOut, "  "+line) }
+	}
+
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	lock, err := ipa.MakeLock(ctx, o)
+	if err != nil {
+		return lockError(err)
+	}
+	if err := lock.Write(s.Project.External); err != nil {
+		return cmdutil.Failure("writing the lock: %v", err)
+	}
+	def, changed, err := ipa.UpdateDefaultSeries(s.Project.External)
+	if err != nil {
+		return cmdutil.Failure("updating the default series: %v", err)
+	}
+
+	w := f.IOStreams.Out
+	if opts.auto {
+		w = f.IOStreams.ErrOut // build's stdout is its own (--json)
+	}
+	st := f.IOStreams.Styles()
+	dir := s.Project.Rel(ipa.LockDir(s.Project.External, series))
+	fmt.Fprintf(w, "%s locked OpenStack %s: ironic-python-agent %s and %d more wheels, %s\n",
+		st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1, term.HumanBytes(lock.TotalSize()))
+	fmt.Fprintf(w, "  %s/{%s,%s,%s}\n", dir, ipa.LockFile, ipa.HashFile, ipa.ManifestFile)
+	if changed {
+		fmt.Fprintf(w, "  the package's default series is now %s\n", def)
+	}
+	if !opts.auto && cfg != nil && cfg.Enabled(ipa.EnableSymbol) && cfg.Values[ipa.SeriesSymbol] != series {
+		fmt.Fprintf(w, "  %s uses series %s; switch it with: ipabr ipa use %s\n", s.Project.Rel(s.Project.Output), cfg.Values[ipa.SeriesSymbol], series)
+	}
+	return nil
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range in {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// lockError maps the library's errors to exit codes: an unknown series or
+// bad input is 2, everything that failed on the way is 1.
+func lockError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	var unknown *ipa.UnknownSeriesError
+	var unknownRef *ipa.UnknownRefError
+	if errors.As(err, &unknown) || errors.As(err, &unknownRef) {
+		return cmdutil.AsUsage(err)
+	}
+	var unreachable *ipa.UnreachableError
+	if errors.As(err, &unreachable) {
+		return cmdutil.Failure("%v; the previous lock, if any, is unchanged", err)
+	}
+	var pe *ipa.PipError
+	if errors.As(err, &pe) {
+		return cmdutil.WithDetail(cmdutil.Failure("%v", err), pe.Cmd)
+	}
+	if strings.HasPrefix(err.Error(), "--") {
+		return cmdutil.AsUsage(err)
+	}
+	return cmdutil.Failure("%v", err)
+}

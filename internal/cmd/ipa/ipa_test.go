@@ -1,0 +1,458 @@
+package ipa
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipabr/ipabr/internal/buildroot"
+	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/ipa"
+	"github.com/ipabr/ipabr/internal/ipa/ipatest"
+	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/project"
+	"github.com/ipabr/ipabr/internal/term"
+	"github.com/ipabr/ipabr/internal/testenv"
+)
+
+// env is a throwaway project: the package's real files in its external
+// tree, a Buildroot stand-in that only says which Python and glibc the
+// image has, and the settings and streams the commands get.
+type env struct {
+	t          *testing.T
+	p          *project.Project
+	f          *cmdutil.Factory
+	vars       map[string]string
+	configFile string
+	out, err   *bytes.Buffer
+	quiet      bool
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	abs, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	root := t.TempDir()
+	p := &project.Project{
+		Root:      root,
+		Buildroot: filepath.Join(root, "buildroot"),
+		External:  filepath.Join(root, "buildroot-ipa"),
+		Output:    filepath.Join(root, "output"),
+		DL:        filepath.Join(root, "dl"),
+		CCache:    filepath.Join(root, "ccache"),
+	}
+	copyTree(t, filepath.Join(repoRoot(t), "buildroot-ipa", "package", ipa.Package), ipa.PackageDir(p.External))
+	writeFile(t, filepath.Join(p.Buildroot, "package", "python3", "python3.mk"), "PYTHON3_VERSION_MAJOR = 3.14\n")
+	writeFile(t, filepath.Join(p.Buildroot, "package", "glibc", "glibc.mk"), "GLIBC_VERSION = 2.42-67-g4ebd33dd77\n")
+	writeFile(t, filepath.Join(p.Buildroot, "Makefile"), "# not run: the tests record make\n")
+	io, _, out, errb := term.Test()
+	e := &env{t: t, p: p, vars: map[string]string{}, out: out, err: errb}
+	e.f = &cmdutil.Factory{
+		IOStreams: io,
+		Runner:    process.OS{},
+		Settings: func() (*cmdutil.Settings, error) {
+			return &cmdutil.Settings{Project: p, Defconfig: "openstack_ipa_defconfig", ConfigFile: e.configFile, Quiet: e.quiet}, nil
+		},
+		Now:     time.Now,
+		Getenv:  func(k string) string { return e.vars[k] },
+		Context: context.Background(),
+	}
+	return e
+}
+
+// world points the ipa.* settings at the stand-in OpenStack.
+func (e *env) world() *ipatest.OpenStack {
+	e.t.Helper()
+	testenv.Program(e.t, "hermetic", "python3")
+	if err := exec.Command("python3", "-m", "pip", "--version").Run(); err != nil {
+		fmt.Println("SKIP hermetic: pip not installed for python3 (apt-get install python3-pip)")
+		e.t.Skip("SKIP hermetic: pip not installed for python3")
+	}
+	home := e.t.TempDir()
+	e.t.Setenv("HOME", home)
+	e.t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	o := ipatest.New(e.t)
+	e.vars["IPABR_IPA_REQUIREMENTS_URL"] = o.IPAURL
+	e.vars["IPABR_IPA_CONSTRAINTS_URL"] = o.RequirementsURL
+	e.vars["IPABR_IPA_INDEX_URL"] = o.Index.URL
+	return o
+}
+
+// run executes `ipabr ipa ARGS` and returns its exit code.
+func (e *env) run(args ...string) int {
+	e.t.Helper()
+	e.out.Reset()
+	e.err.Reset()
+	cmd := NewCmdIPA(e.f, nil)
+	cmd.SetArgs(args)
+	cmd.SetOut(e.out)
+	cmd.SetErr(e.err)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	err := cmd.ExecuteContext(context.Background())
+	if err != nil {
+		fmt.Fprintf(e.err, "error: %v\n", err)
+	}
+	e.t.Logf("ipabr ipa %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), cmdutil.Code(err), e.out, e.err)
+	return cmdutil.Code(err)
+}
+
+func (e *env) lockFiles(series string) map[string]string {
+	e.t.Helper()
+	out := map[string]string{}
+	dir := ipa.LockDir(e.p.External, series)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	for _, en := range entries {
+		if !en.IsDir() {
+			data, _ := os.ReadFile(filepath.Join(dir, en.Name()))
+			out[en.Name()] = string(data)
+		}
+	}
+	return out
+}
+
+func (e *env) config(lines ...string) {
+	e.t.Helper()
+	writeFile(e.t, filepath.Join(e.p.Output, ".config"), strings.Join(lines, "\n")+"\n")
+}
+
+func deadURL(t *testing.T, path string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + ln.Addr().String() + path
+	ln.Close()
+	return u
+}
+
+func TestLockShowAndIndexDown(t *testing.T) {
+	e := newEnv(t)
+	o := e.world()
+	if code := e.run("lock", "--release", "2026.1"); code != 0 {
+		t.Fatalf("lock: exit %d", code)
+	}
+	files := e.lockFiles("2026.1")
+	for _, f := range []string{ipa.LockFile, ipa.HashFile, ipa.ManifestFile} {
+		if files[f] == "" {
+			t.Errorf("%s was not written", f)
+		}
+	}
+	if !strings.Contains(e.out.String(), "locked OpenStack 2026.1: ironic-python-agent 11.0.1 and 16 more wheels") {
+		t.Errorf("summary: %s", e.out)
+	}
+	if !strings.Contains(e.err.String(), "IPA's newest release on stable/2026.1: 11.0.1") {
+		t.Errorf("progress: %s", e.err)
+	}
+	// Each wheel's hash as Buildroot reads it, from the served file.
+	hashes, err := ipa.ReadHashFile(filepath.Join(ipa.LockDir(e.p.External, "2026.1"), ipa.HashFile))
+	if err != nil || len(hashes) != 17 {
+		t.Fatalf("hash file: %d entries, %v", len(hashes), err)
+	}
+	for file, sum := range hashes {
+		data, err := os.ReadFile(filepath.Join(o.Index.Dir, file))
+		if err != nil {
+			t.Errorf("%s is not a file of the index", file)
+			continue
+		}
+		if got := sha256Hex(data); got != sum {
+			t.Errorf("%s: hash file says %s, file is %s", file, sum, got)
+		}
+	}
+
+	// show, before any output is configured: the package's default.
+	if code := e.run("show"); code != 0 {
+		t.Fatalf("show: exit %d", code)
+	}
+	for _, want := range []string{"series:    2026.1 (the package's default)", "ipa:       11.0.1 from " + o.Index.URL, "packages:  17 wheels", "locks:     2026.1"} {
+		if !strings.Contains(e.out.String(), want) {
+			t.Errorf("show lacks %q:\n%s", want, e.out)
+		}
+	}
+	if code := e.run("show", "--json"); code != 0 {
+		t.Fatal("show --json failed")
+	}
+	var res ShowResult
+	if err := json.Unmarshal(e.out.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Locked || res.Packages != 17 || res.IPAVersion != "11.0.1" || res.Size <= 0 || res.Python != "3.14" || res.Command != "ipabr ipa lock --release 2026.1" {
+		t.Errorf("show --json: %+v", res)
+	}
+
+	// The index goes down: exit 1, the URL named, the lock as it was.
+	dead := deadURL(t, "/simple")
+	if code := e.run("lock", "--release", "2026.1", "--index-url", dead); code != cmdutil.ExitFailure {
+		t.Errorf("index down: exit %d, want 1", code)
+	}
+	if !strings.Contains(e.err.String(), dead) {
+		t.Errorf("the error does not name %s: %s", dead, e.err)
+	}
+	if after := e.lockFiles("2026.1"); !reflect.DeepEqual(after, files) {
+		t.Error("a failed lock changed the previous one")
+	}
+	// So does a conflict.
+	if code := e.run("lock", "--release", "2026.1", "--extra", "pbr>=8"); code != cmdutil.ExitFailure {
+		t.Errorf("conflict: exit %d, want 1", code)
+	}
+	if !strings.Contains(e.err.String(), "upper-constraints pins pbr===7.0.3") {
+		t.Errorf("conflict message: %s", e.err)
+	}
+	if after := e.lockFiles("2026.1"); !reflect.DeepEqual(after, files) {
+		t.Error("a conflict changed the previous lock")
+	}
+}
+
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func TestLockBadInputIsExit2(t *testing.T) {
+	e := newEnv(t)
+	// No network at all for these: the URLs lead nowhere.
+	e.vars["IPABR_IPA_INDEX_URL"] = deadURL(t, "/simple")
+	for _, args := range [][]string{
+		{"lock", "--release", "../2026.1"},
+		{"lock", "--release", "2026.1;id"},
+		{"lock", "--release", "stable/2026.1"},
+		{"lock", "--release", "2026.1", "--extra", "pbr >= 8"},
+		{"lock", "--release", "2026.1", "--ipa-source", "https://example.invalid/ipa"},
+		{"lock", "--release", "2026.1", "--python-version", "3"},
+		{"lock", "--release", "2026.1", "--ipa-version", "latest"},
+		{"use", "$(reboot)"},
+		{"use", "2026.1/../x"},
+	} {
+		if code := e.run(args...); code != cmdutil.ExitUsage {
+			t.Errorf("ipabr ipa %s: exit %d, want 2", strings.Join(args, " "), code)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(e.p.Output, ".config")); !os.IsNotExist(err) {
+		t.Error("a rejected use touched the output")
+	}
+}
+
+func TestLockUnknownSeries(t *testing.T) {
+	e := newEnv(t)
+	e.world()
+	if code := e.run("lock", "--release", "2031.2"); code != cmdutil.ExitUsage {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if !strings.Contains(e.err.String(), `no OpenStack series "2031.2"`) || !strings.Contains(e.err.String(), "series there: 2026.1, master") {
+		t.Errorf("message: %s", e.err)
+	}
+	if e.lockFiles("2031.2") != nil {
+		t.Error("a lock directory was made for an unknown series")
+	}
+}
+
+// TestLockFromOutputConfig: without flags, the series, extras and git
+// source come from the output's configuration; the settings file supplies
+// the index.
+func TestLockFromOutputConfig(t *testing.T) {
+	e := newEnv(t)
+	o := e.world()
+	index := e.vars["IPABR_IPA_INDEX_URL"]
+	delete(e.vars, "IPABR_IPA_INDEX_URL")
+	e.configFile = filepath.Join(e.p.Root, "ipabr.yaml")
+	writeFile(t, e.configFile, "ipa:\n  index_url: "+index+"\n")
+	e.config(
+		"BR2_PACKAGE_IRONIC_PYTHON_AGENT=y",
+		`BR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES="master"`,
+		`BR2_PACKAGE_IRONIC_PYTHON_AGENT_EXTRA_REQUIREMENTS="my-hardware-manager"`,
+		`BR2_PACKAGE_IRONIC_PYTHON_AGENT_GIT_URL="`+o.IPAURL+`"`,
+		`BR2_PACKAGE_IRONIC_PYTHON_AGENT_GIT_REF="master"`,
+	)
+	if code := e.run("lock"); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	l, err := ipa.ReadLock(e.p.External, "master")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.GitURL != o.IPAURL || l.GitRef != "master" || l.GitCommit != o.IPACommits["master"] || l.IPAVersion != "12.0.1.dev1" {
+		t.Errorf("git source: %s@%s %s version %s", l.GitURL, l.GitRef, l.GitCommit, l.IPAVersion)
+	}
+	if strings.Join(l.Extras, " ") != "my-hardware-manager" || l.Index != index {
+		t.Errorf("extras %q index %s", l.Extras, l.Index)
+	}
+	if _, err := os.Stat(filepath.Join(ipa.LockDir(e.p.External, "master"), ipa.WheelsDir)); err != nil {
+		t.Error("the wheel built from git is not kept with the lock")
+	}
+	// master is not a release: the package's default stays.
+	if d, _ := ipa.DefaultSeriesIn(e.p.External); d != ipa.DefaultSeries {
+		t.Errorf("default series became %s", d)
+	}
+	if code := e.run("show"); code != 0 || !strings.Contains(e.out.String(), "series:    master (output/.config)") {
+		t.Errorf("show: %s", e.out)
+	}
+	// The configuration asks for another ref: show warns with the command.
+	e.config(
+		"BR2_PACKAGE_IRONIC_PYTHON_AGENT=y",
+		`BR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES="master"`,
+		`BR2_PACKAGE_IRONIC_PYTHON_AGENT_GIT_URL="`+o.IPAURL+`"`,
+		`BR2_PACKAGE_IRONIC_PYTHON_AGENT_GIT_REF="stable/2026.1"`,
+	)
+	e.run("show")
+	if !strings.Contains(e.err.String(), "the configuration asks for IPA from "+o.IPAURL+"@stable/2026.1") ||
+		!strings.Contains(e.err.String(), "--ipa-source "+o.IPAURL+"@stable/2026.1 --extra my-hardware-manager") {
+		t.Errorf("show did not warn about the source: %s", e.err)
+	}
+}
+
+// TestUse drives `ipa use` with a recorded runner that edits .config the
+// way utils/config and olddefconfig do.
+func TestUse(t *testing.T) {
+	e := newEnv(t)
+	e.config(`BR2_DEFCONFIG="/x/openstack_ipa_defconfig"`, "BR2_PACKAGE_PYTHON3=y", "# BR2_PACKAGE_IRONIC_PYTHON_AGENT is not set")
+	rec := &process.Recorder{Handler: func(c process.Cmd) error {
+		if filepath.Base(c.Name) != "config" {
+			return nil // olddefconfig
+		}
+		cfgPath := c.Args[1]
+		data, _ := os.ReadFile(cfgPath)
+		text := strings.ReplaceAll(string(data), "# BR2_PACKAGE_IRONIC_PYTHON_AGENT is not set\n", "")
+		for i := 0; i < len(c.Args); i++ {
+			switch c.Args[i] {
+			case "--enable":
+				text += c.Args[i+1] + "=y\n"
+			case "--set-str":
+				text += c.Args[i+1] + "=\"" + c.Args[i+2] + "\"\n"
+			}
+		}
+		return os.WriteFile(cfgPath, []byte(text), 0o644)
+	}}
+	e.f.Runner = rec
+	if code := e.run("use", "master"); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	cmds := rec.Commands()
+	want := []string{
+		filepath.Join(e.p.Buildroot, "utils", "config") + " --file " + filepath.Join(e.p.Output, ".config") + " --keep-case --enable BR2_PACKAGE_IRONIC_PYTHON_AGENT --set-str BR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES master",
+	}
+	if len(cmds) != 2 || cmds[0] != want[0] || !strings.HasSuffix(cmds[1], "olddefconfig") {
+		t.Errorf("commands:\n%s\nwant utils/config then olddefconfig:\n%s", strings.Join(cmds, "\n"), want[0])
+	}
+	cfg, err := buildroot.ReadConfigFile(filepath.Join(e.p.Output, ".config"))
+	if err != nil || cfg.Values[ipa.SeriesSymbol] != "master" {
+		t.Fatalf("series not set: %v", err)
+	}
+	if !strings.Contains(e.out.String(), "no lock yet: run ipabr ipa lock --release master") {
+		t.Errorf("use does not say how to lock: %s", e.out)
+	}
+	if !strings.Contains(e.err.String(), "BR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES") {
+		t.Errorf("use does not show the change: %s", e.err)
+	}
+	// kconfig refusing the value (the package's dependencies unmet) is a
+	// failure, not a silent no-op.
+	rec.Handler = func(process.Cmd) error { return nil }
+	e.config(`BR2_DEFCONFIG="/x/openstack_ipa_defconfig"`, "# BR2_PACKAGE_IRONIC_PYTHON_AGENT is not set")
+	if code := e.run("use", "2026.1"); code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "kconfig did not keep") {
+		t.Errorf("refused value: exit %d, %s", code, e.err)
+	}
+}
+
+// TestLockIfMissing is ipabr build's step: the lock is made when the
+// series has none and the index answers, and not otherwise.
+func TestLockIfMissing(t *testing.T) {
+	e := newEnv(t)
+	e.world()
+	s, _ := e.f.Settings()
+	cfg, _ := buildroot.ParseConfig(strings.NewReader("BR2_PACKAGE_IRONIC_PYTHON_AGENT=y\nBR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES=\"2026.1\"\n"))
+	ctx := context.Background()
+
+	// Targets that do not reach the agent: nothing happens.
+	if err := LockIfMissing(ctx, e.f, s, cfg, []string{"linux-rebuild"}); err != nil || ipa.HasLock(e.p.External, "2026.1") {
+		t.Fatalf("linux-rebuild locked (%v)", err)
+	}
+	// The index is down: a note, no lock, no error (Buildroot stops the build).
+	index := e.vars["IPABR_IPA_INDEX_URL"]
+	e.vars["IPABR_IPA_INDEX_URL"] = deadURL(t, "/simple")
+	if err := LockIfMissing(ctx, e.f, s, cfg, nil); err != nil {
+		t.Fatalf("index down: %v", err)
+	}
+	if ipa.HasLock(e.p.External, "2026.1") || !strings.Contains(e.err.String(), "ipabr ipa lock --release 2026.1 where the index answers") {
+		t.Errorf("index down: %s", e.err)
+	}
+	e.err.Reset()
+	e.vars["IPABR_IPA_INDEX_URL"] = index
+	if err := LockIfMissing(ctx, e.f, s, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !ipa.HasLock(e.p.External, "2026.1") || !strings.Contains(e.err.String(), "OpenStack series 2026.1 has no IPA lock: running ipabr ipa lock --release 2026.1 first") {
+		t.Errorf("no lock made, or not said: %s", e.err)
+	}
+	if e.out.Len() != 0 || !strings.Contains(e.err.String(), "locked OpenStack 2026.1") {
+		t.Errorf("build's stdout is for its result (--json): the lock wrote %q", e.out)
+	}
+	// With the lock there, nothing more happens (not even the network).
+	before := e.lockFiles("2026.1")
+	e.vars["IPABR_IPA_INDEX_URL"] = deadURL(t, "/simple")
+	e.err.Reset()
+	if err := LockIfMissing(ctx, e.f, s, cfg, []string{"all"}); err != nil || e.err.Len() != 0 || !reflect.DeepEqual(before, e.lockFiles("2026.1")) {
+		t.Errorf("second run: %v %s", err, e.err)
+	}
+	// A disabled package: nothing either.
+	off, _ := buildroot.ParseConfig(strings.NewReader("# BR2_PACKAGE_IRONIC_PYTHON_AGENT is not set\n"))
+	if err := LockIfMissing(ctx, e.f, s, off, nil); err != nil || e.err.Len() != 0 {
+		t.Errorf("disabled: %v %s", err, e.err)
+	}
+}
+
+func TestLoadSources(t *testing.T) {
+	e := newEnv(t)
+	s, _ := e.f.Settings()
+	src, err := LoadSources(e.f, s)
+	if err != nil || src.IndexURL != ipa.DefaultIndexURL || src.RequirementsURL != ipa.DefaultRequirementsURL || src.ConstraintsURL != ipa.DefaultConstraintsURL {
+		t.Fatalf("defaults: %+v %v", src, err)
+	}
+	e.configFile = filepath.Join(e.p.Root, "ipabr.yaml")
+	writeFile(t, e.configFile, "output: out\nipa:\n  index_url: https://file.example/simple\n  constraints_url: https://file.example/{series}\n")
+	e.vars["IPABR_IPA_INDEX_URL"] = "https://env.example/simple"
+	s, _ = e.f.Settings()
+	src, err = LoadSources(e.f, s)
+	if err != nil || src.IndexURL != "https://env.example/simple" || src.ConstraintsURL != "https://file.example/{series}" || src.RequirementsURL != ipa.DefaultRequirementsURL {
+		t.Errorf("layered: %+v %v", src, err)
+	}
+}

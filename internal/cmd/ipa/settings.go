@@ -1,0 +1,74 @@
+package ipa
+
+import (
+	"fmt"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/ipa"
+)
+
+// Sources are the ipa.* settings: where the lock's inputs come from.
+type Sources struct {
+	RequirementsURL string
+	ConstraintsURL  string
+	IndexURL        string
+}
+
+// sourceKeys are the ipa.* keys of the settings table (internal/app) with
+// their environment variables; the app validates ipabr.yaml, this reads it.
+var sourceKeys = []struct {
+	key, env string
+	dst      func(*Sources) *string
+}{
+	{"requirements_url", "IPABR_IPA_REQUIREMENTS_URL", func(s *Sources) *string { return &s.RequirementsURL }},
+	{"constraints_url", "IPABR_IPA_CONSTRAINTS_URL", func(s *Sources) *string { return &s.ConstraintsURL }},
+	{"index_url", "IPABR_IPA_INDEX_URL", func(s *Sources) *string { return &s.IndexURL }},
+}
+
+// LoadSources layers the ipa.* settings: IPABR_IPA_* environment, then
+// the ipa: section of ipabr.yaml, then the defaults (flags come on top,
+// in the commands).
+func LoadSources(f *cmdutil.Factory, s *cmdutil.Settings) (Sources, error) {
+	src := Sources{
+		RequirementsURL: ipa.DefaultRequirementsURL,
+		ConstraintsURL:  ipa.DefaultConstraintsURL,
+		IndexURL:        ipa.DefaultIndexURL,
+	}
+	var file struct {
+		IPA map[string]string `yaml:"ipa"`
+	}
+	if s.ConfigFile != "" {
+		data, err := os.ReadFile(s.ConfigFile)
+		if err != nil {
+			return src, cmdutil.UsageError("reading %s: %v", s.ConfigFile, err)
+		}
+		// The app has validated the file; a section of other shapes is
+		// simply not ours to read.
+		if err := yaml.Unmarshal(data, &file); err != nil {
+			return src, cmdutil.UsageError("%s: the ipa section must map keys to strings: %v", s.ConfigFile, err)
+		}
+	}
+	for _, k := range sourceKeys {
+		if v := file.IPA[k.key]; v != "" {
+			*k.dst(&src) = v
+		}
+		if f.Getenv != nil {
+			if v := f.Getenv(k.env); v != "" {
+				*k.dst(&src) = v
+			}
+		}
+	}
+	for _, v := range []string{src.RequirementsURL, src.ConstraintsURL, src.IndexURL} {
+		if v == "" {
+			return src, cmdutil.UsageError("an ipa.* URL is empty")
+		}
+	}
+	return src, nil
+}
+
+func (s Sources) String() string {
+	return fmt.Sprintf("requirements %s, constraints %s, index %s", s.RequirementsURL, s.ConstraintsURL, s.IndexURL)
+}

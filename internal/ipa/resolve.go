@@ -1,0 +1,302 @@
+package ipa
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ipabr/ipabr/internal/process"
+)
+
+// Options are the inputs of one lock.
+type Options struct {
+	Series          string
+	RequirementsURL string // IPA's repository (or a {series}/{branch} file URL)
+	ConstraintsURL  string // openstack/requirements (or a file URL)
+	IndexURL        string // a PEP 503 simple index
+	// IPAVersion pins the IPA release; empty: the newest release tag on
+	// the series' branch. With GitURL it is the version the build stamps.
+	IPAVersion string
+	// GitURL and GitRef build IPA from git instead (--ipa-source).
+	GitURL, GitRef string
+	Extras         []string
+	Target         Target
+	Python         string // host interpreter with pip; default python3
+	CacheDir       string // pip's cache; "" for pip's default
+	Runner         process.Runner
+	HTTP           *http.Client
+	Now            func() time.Time
+	// Progress receives one line per step.
+	Progress func(string)
+}
+
+func (o *Options) say(format string, a ...any) {
+	if o.Progress != nil {
+		o.Progress(fmt.Sprintf(format, a...))
+	}
+}
+
+// ParseSource splits --ipa-source URL@REF at its last '@' (URLs may carry
+// user@host before it).
+func ParseSource(s string) (gitURL, ref string, err error) {
+	i := strings.LastIndexByte(s, '@')
+	if i <= 0 || i == len(s)-1 || strings.Contains(s[i+1:], ":") {
+		return "", "", fmt.Errorf("--ipa-source %q: write GIT_URL@REF (a branch, tag, refs/... or commit id), such as https://opendev.org/openstack/ironic-python-agent@master", s)
+	}
+	gitURL, ref = s[:i], s[i+1:]
+	if strings.ContainsAny(gitURL+ref, " \t\n'\"$#\\") {
+		return "", "", fmt.Errorf("--ipa-source %q has spaces, quotes or make/shell characters", s)
+	}
+	return gitURL, ref, nil
+}
+
+var versionRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?$`)
+
+// MakeLock fetches the series' requirements and constraints, resolves them
+// with pip and returns the lock; nothing is written.
+func MakeLock(ctx context.Context, o Options) (*Lock, error) {
+	if err := ValidateSeries(o.Series); err != nil {
+		return nil, err
+	}
+	if err := ValidatePython(o.Target.Python); err != nil {
+		return nil, err
+	}
+	if o.IPAVersion != "" && !versionRE.MatchString(o.IPAVersion) {
+		return nil, fmt.Errorf("--ipa-version %q is not a release version such as 11.1.0", o.IPAVersion)
+	}
+	for _, e := range o.Extras {
+		if err := ValidateExtra(e); err != nil {
+			return nil, err
+		}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	work, err := os.MkdirTemp("", "ipabr-lock-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+
+	o.say("checking the package index %s", Redact(o.IndexURL))
+	if err := ProbeIndex(ctx, o.HTTP, o.IndexURL); err != nil {
+		return nil, err
+	}
+
+	// IPA's requirements: from the series' branch, or from the git source.
+	var reqs []byte
+	var ipaArg, ipaVersion string
+	var local []string // wheels that are not on the index
+	var co *Checkout
+	if o.GitURL != "" {
+		o.say("fetching %s@%s", o.GitURL, o.GitRef)
+		co, err = CheckoutSource(ctx, o.GitURL, o.GitRef, filepath.Join(work, "src"))
+		if err != nil {
+			return nil, err
+		}
+		if o.IPAVersion != "" {
+			co.Version = o.IPAVersion
+		}
+		reqs, err = os.ReadFile(filepath.Join(co.Dir, RequirementsPath))
+		if err != nil {
+			return nil, fmt.Errorf("%s@%s has no %s", o.GitURL, o.GitRef, RequirementsPath)
+		}
+		o.say("building the IPA wheel %s from commit %s", co.Version, co.Commit[:12])
+		wheel, err := buildWheel(ctx, &o, co, filepath.Join(work, "dist"))
+		if err != nil {
+			return nil, err
+		}
+		ipaArg, ipaVersion = wheel, co.Version
+		local = append(local, wheel)
+	} else {
+		o.say("fetching %s of %s from %s", RequirementsPath, Branch(o.Series), o.RequirementsURL)
+		f, err := FetchSeriesFile(ctx, o.RequirementsURL, o.Series, RequirementsPath, FetchOptions{Release: o.IPAVersion == "", HTTP: o.HTTP})
+		if err != nil {
+			return nil, err
+		}
+		reqs = f.Data
+		ipaVersion = o.IPAVersion
+		if ipaVersion == "" {
+			ipaVersion = f.Release
+			if ipaVersion == "" {
+				return nil, fmt.Errorf("found no IPA release tag (X.Y.Z) on %s of %s; name the release with --ipa-version", Branch(o.Series), o.RequirementsURL)
+			}
+			o.say("IPA's newest release on %s: %s", Branch(o.Series), ipaVersion)
+		}
+		ipaArg = Package + "==" + ipaVersion
+	}
+
+	o.say("fetching %s of %s from %s", ConstraintsPath, Branch(o.Series), o.ConstraintsURL)
+	uc, err := FetchSeriesFile(ctx, o.ConstraintsURL, o.Series, ConstraintsPath, FetchOptions{HTTP: o.HTTP})
+	if err != nil {
+		return nil, err
+	}
+
+	var extras []string
+	for _, e := range o.Extras {
+		if strings.HasSuffix(e, ".whl") {
+			abs, err := filepath.Abs(e)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := os.Stat(abs); err != nil {
+				return nil, fmt.Errorf("--extra %s: %v", e, err)
+			}
+			local = append(local, abs)
+			extras = append(extras, abs)
+			continue
+		}
+		extras = append(extras, e)
+	}
+
+	o.say("resolving with pip for %s from %s", o.Target, Redact(o.IndexURL))
+	if err := os.MkdirAll(filepath.Join(work, "pip"), 0o755); err != nil {
+		return nil, err
+	}
+	resolved, err := Resolve(ctx, o.Runner, &PipRequest{
+		Python:       o.Python,
+		Target:       o.Target,
+		IndexURL:     o.IndexURL,
+		CacheDir:     o.CacheDir,
+		Requirements: reqs,
+		Constraints:  uc.Data,
+		Args:         []string{ipaArg},
+		Extras:       extras,
+		Dir:          filepath.Join(work, "pip"),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	lock := &Lock{
+		Series:     o.Series,
+		Created:    o.Now().UTC().Truncate(time.Second),
+		Target:     o.Target,
+		Index:      Redact(o.IndexURL),
+		IPAVersion: ipaVersion,
+		Extras:     lockExtras(o.Extras),
+	}
+	if co != nil {
+		lock.GitURL, lock.GitRef, lock.GitCommit = o.GitURL, o.GitRef, co.Commit
+	}
+	isLocal := map[string]string{}
+	for _, p := range local {
+		isLocal[filepath.Base(p)] = p
+	}
+	haveIPA := false
+	for _, r := range resolved {
+		w := Wheel{Name: r.Name, Version: r.Version, SHA256: r.SHA256, License: r.License}
+		if strings.HasPrefix(r.URL, "file://") {
+			w.Filename = filepath.Base(r.URL)
+			p, ok := isLocal[w.Filename]
+			if !ok {
+				return nil, fmt.Errorf("pip chose the local file %s, which is not a wheel ipabr passed it", r.URL)
+			}
+			if w.Local, err = os.ReadFile(p); err != nil {
+				return nil, err
+			}
+			w.SHA256 = ""
+			w.URL = LocalURL(o.Series, w.Filename)
+		} else {
+			w.URL = r.URL
+			if i := strings.IndexByte(w.URL, '#'); i >= 0 {
+				w.URL = w.URL[:i]
+			}
+			if w.Filename, err = WheelFilename(w.URL); err != nil {
+				return nil, err
+			}
+		}
+		if normalize(r.Name) == Package {
+			haveIPA = true
+			lock.IPAVersion = r.Version
+		}
+		lock.Wheels = append(lock.Wheels, w)
+	}
+	if !haveIPA {
+		return nil, errors.New("pip's resolution does not include ironic-python-agent")
+	}
+	sort.Slice(lock.Wheels, func(i, j int) bool { return normalize(lock.Wheels[i].Name) < normalize(lock.Wheels[j].Name) })
+	o.say("reading the sizes of %d wheels", len(lock.Wheels))
+	if err := fillInfo(ctx, o.HTTP, lock.Wheels); err != nil {
+		return nil, err
+	}
+	return lock, lock.Check()
+}
+
+// Redact drops a password from a URL: the lock and the messages name
+// the index without its credentials.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// lockExtras records --extra values: wheel files by file name.
+func lockExtras(extras []string) []string {
+	var out []string
+	for _, e := range extras {
+		if strings.HasSuffix(e, ".whl") {
+			e = filepath.Base(e)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+var normRE = regexp.MustCompile(`[-_.]+`)
+
+// normalize is PEP 503's project name normalization.
+func normalize(name string) string { return strings.ToLower(normRE.ReplaceAllString(name, "-")) }
+
+// buildWheel builds IPA's wheel from a checkout with pip on the host (its
+// build dependencies come from the index) and returns its path. IPA is pure
+// Python, so a wheel built on the host is the target's.
+func buildWheel(ctx context.Context, o *Options, co *Checkout, out string) (string, error) {
+	py := o.Python
+	if py == "" {
+		py = "python3"
+	}
+	args := []string{"-m", "pip", "wheel", "--no-deps", "--isolated", "--disable-pip-version-check",
+		"--no-input", "--progress-bar", "off", "--wheel-dir", out, "--index-url", o.IndexURL}
+	if o.CacheDir != "" {
+		args = append(args, "--cache-dir", o.CacheDir)
+	}
+	var buf bytes.Buffer
+	c := process.Cmd{
+		Name: py, Args: append(args, co.Dir), Dir: co.Dir,
+		Env:    []string{"PBR_VERSION=" + co.Version, "SETUPTOOLS_SCM_PRETEND_VERSION=" + co.Version, "PYTHONNOUSERSITE=1"},
+		Stdout: &buf, Stderr: &buf,
+	}
+	if err := o.Runner.Run(ctx, c); err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", fmt.Errorf("building IPA from %s@%s failed: %s", o.GitURL, o.GitRef, lastLines(buf.String(), 6))
+	}
+	wheels, _ := filepath.Glob(filepath.Join(out, "*.whl"))
+	if len(wheels) != 1 {
+		return "", fmt.Errorf("building IPA from %s@%s made %d wheels, want one", o.GitURL, o.GitRef, len(wheels))
+	}
+	name := filepath.Base(wheels[0])
+	if !strings.HasSuffix(name, "-none-any.whl") || !strings.HasPrefix(strings.ToLower(name), "ironic_python_agent-") {
+		return "", fmt.Errorf("building IPA from %s@%s made %s, not a pure-Python ironic_python_agent wheel", o.GitURL, o.GitRef, name)
+	}
+	if _, err := WheelFilename("file:///" + name); err != nil {
+		return "", fmt.Errorf("the wheel built from git is named %s: %v (set --ipa-version to a plain version)", name, err)
+	}
+	return wheels[0], nil
+}
