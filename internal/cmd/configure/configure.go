@@ -112,3 +112,26 @@ func Load(ctx context.Context, f *cmdutil.Factory, s *cmdutil.Settings, out *cmd
 	}
 	return nil
 }
+
+// Ensure returns the output's configuration, loading the default defconfig
+// first when the output has none (build, source and ipa use start so);
+// loaded says it did.
+func Ensure(ctx context.Context, f *cmdutil.Factory, s *cmdutil.Settings, out *cmdutil.Output) (cfg *buildroot.Config, loaded bool, err error) {
+	cfg, ok, err := out.Config()
+	if err != nil {
+		return nil, false, cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
+	}
+	if ok {
+		return cfg, false, nil
+	}
+	if !s.Quiet {
+		fmt.Fprintf(f.IOStreams.ErrOut, "%s has no configuration yet: loading %s\n", s.Project.Rel(out.Dir), s.Defconfig)
+	}
+	if err := Load(ctx, f, s, out, s.Defconfig, false); err != nil {
+		return nil, false, err
+	}
+	if cfg, _, err = out.Config(); err != nil {
+		return nil, false, cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
+	}
+	return cfg, true, nil
+}

@@ -61,20 +61,9 @@ func runUse(opts *UseOptions) error {
 		return err
 	}
 	defer out.Close()
-	cfg, ok, err := out.Config()
+	cfg, _, err := configure.Ensure(opts.Context, f, s, out)
 	if err != nil {
-		return cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
-	}
-	if !ok {
-		if !s.Quiet {
-			fmt.Fprintf(f.IOStreams.ErrOut, "%s has no configuration yet: loading %s\n", s.Project.Rel(out.Dir), s.Defconfig)
-		}
-		if err := configure.Load(opts.Context, f, s, out, s.Defconfig, false); err != nil {
-			return err
-		}
-		if cfg, _, err = out.Config(); err != nil {
-			return cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
-		}
+		return err
 	}
 	edits := []buildroot.Edit{buildroot.Set(ipa.SeriesSymbol, opts.Series)}
 	if !cfg.Enabled(ipa.EnableSymbol) {

@@ -85,22 +85,14 @@ func runSource(opts *Options) error {
 		return err
 	}
 	defer out.Close()
-	cfg, ok, err := out.Config()
+	cfg, loaded, err := configure.Ensure(ctx, f, s, out)
 	if err != nil {
-		return cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
+		return err
 	}
-	if !ok {
-		if !s.Quiet {
-			fmt.Fprintf(f.IOStreams.ErrOut, "%s has no configuration yet: loading %s\n", s.Project.Rel(out.Dir), s.Defconfig)
-		}
-		if err := configure.Load(ctx, f, s, out, s.Defconfig, false); err != nil {
+	if !loaded { // a fresh load applied the farm settings already
+		if err := configure.ApplyFarm(ctx, f, s, out); err != nil {
 			return err
 		}
-		if cfg, _, err = out.Config(); err != nil {
-			return cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
-		}
-	} else if err := configure.ApplyFarm(ctx, f, s, out); err != nil {
-		return err
 	}
 	// The agent's wheels are downloads too: make their lock first if the
 	// configured series has none (issue 5's step, as build does).
