@@ -1,8 +1,8 @@
 package buildroot
 
 import (
+	"github.com/ipabr/ipabr/internal/project"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -63,21 +63,5 @@ func writeStringLines(path string, edits []Edit) error {
 	if st, err := os.Stat(path); err == nil {
 		mode = st.Mode().Perm()
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-ipabr-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(strings.Join(out, "\n") + "\n"); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return project.WriteFileAtomic(path, []byte(strings.Join(out, "\n")+"\n"), mode)
 }

@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -89,5 +90,22 @@ func TestPrintConfigChangesMasksSecrets(t *testing.T) {
 	PrintConfigChanges(&b, "o/.config", nil)
 	if b.String() != "o/.config: no change\n" {
 		t.Errorf("no changes: %q", b.String())
+	}
+}
+
+func TestClassify(t *testing.T) {
+	bad := errors.New("bad input")
+	if Classify(nil, bad) != nil {
+		t.Fatal("nil became an error")
+	}
+	if c := Code(Classify(fmt.Errorf("line 3: %w", bad), bad)); c != ExitUsage {
+		t.Errorf("bad input: exit %d", c)
+	}
+	if c := Code(Classify(UsageError("x"), bad)); c != ExitUsage {
+		t.Errorf("an ExitError lost its code: %d", c)
+	}
+	err := Classify(fmt.Errorf("wrapped: %w", context.Canceled), bad)
+	if Code(err) != ExitFailure || !errors.Is(err, context.Canceled) {
+		t.Errorf("other errors: exit %d, still Canceled: %v", Code(err), errors.Is(err, context.Canceled))
 	}
 }

@@ -72,3 +72,18 @@ func Detail(err error) string {
 	}
 	return ""
 }
+
+// Classify maps a library error to an exit code: errors matching badInput
+// are bad input (2), an ExitError keeps its code, anything else fails (1).
+func Classify(err, badInput error) error {
+	var ee *ExitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, badInput):
+		return AsUsage(err)
+	case errors.As(err, &ee):
+		return err
+	}
+	return &ExitError{Code: ExitFailure, Err: err}
+}

@@ -5,7 +5,6 @@ package overlay
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -125,10 +124,7 @@ func runCheck(opts *Options) error {
 	}
 	rep, err := image.CheckOverlay(p.Overlay(), rules)
 	if err != nil {
-		if errors.Is(err, image.ErrBadInput) {
-			return cmdutil.AsUsage(err)
-		}
-		return cmdutil.Failure("%v", err)
+		return cmdutil.Classify(err, image.ErrBadInput)
 	}
 	r := Report{Overlay: p.Rel(p.Overlay()), Files: []File{}, Skipped: []Skipped{}, Findings: []Finding{}, Warnings: rep.Warnings()}
 	for _, e := range rep.Files {

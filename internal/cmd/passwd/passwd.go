@@ -205,15 +205,10 @@ func (opts *Options) readPassword() ([]byte, error) {
 
 // inputErr maps the end of input to ErrNoPassword and bad input to exit 2.
 func inputErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, io.EOF):
+	if errors.Is(err, io.EOF) {
 		return cmdutil.AsUsage(image.ErrNoPassword)
-	case errors.Is(err, image.ErrBadInput):
-		return cmdutil.AsUsage(err)
 	}
-	return err
+	return cmdutil.Classify(err, image.ErrBadInput)
 }
 
 // readTerminal turns echo off, shows prompt on stderr and reads a line

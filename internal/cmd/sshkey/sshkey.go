@@ -167,15 +167,7 @@ func unwrapPath(err error) error {
 }
 
 // asCmdErr maps the image package's bad input to exit 2, anything else to 1.
-func asCmdErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, image.ErrBadInput) {
-		return cmdutil.AsUsage(err)
-	}
-	return cmdutil.Failure("%v", err)
-}
+func asCmdErr(err error) error { return cmdutil.Classify(err, image.ErrBadInput) }
 
 func runAdd(opts *Options) error {
 	f := opts.Factory

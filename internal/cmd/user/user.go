@@ -168,19 +168,10 @@ func wired(s *cmdutil.Settings, value string) bool {
 
 // asCmdErr maps the image package's bad input to exit 2, anything else to 1.
 func asCmdErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, io.EOF):
+	if errors.Is(err, io.EOF) {
 		return cmdutil.AsUsage(image.ErrNoPassword)
-	case errors.Is(err, image.ErrBadInput):
-		return cmdutil.AsUsage(err)
 	}
-	var ee *cmdutil.ExitError
-	if errors.As(err, &ee) {
-		return err
-	}
-	return cmdutil.Failure("%v", err)
+	return cmdutil.Classify(err, image.ErrBadInput)
 }
 
 func configured(s *cmdutil.Settings) bool {
