@@ -1,9 +1,10 @@
 package buildroot
 
 import (
-	"github.com/ipabr/ipabr/internal/project"
 	"os"
 	"strings"
+
+	"github.com/ipabr/ipabr/internal/project"
 )
 
 // sedUnsafe are the characters utils/config cannot write into a string
