@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/term"
+)
+
+// TestREADMEDocumentsEverything: every command, flag, configuration key
+// and environment variable appears in the README.
+func TestREADMEDocumentsEverything(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	for _, s := range settingsTable {
+		if !strings.Contains(readme, "`"+s.Key+"`") {
+			t.Errorf("README lacks the configuration key `%s`", s.Key)
+		}
+		for _, e := range s.Envs {
+			if !strings.Contains(readme, e) {
+				t.Errorf("README lacks the environment variable %s", e)
+			}
+		}
+	}
+	for _, e := range []string{"IPABR_REPO", "BR2_IPA_REPO", "IPABR_CONFIG", "NO_COLOR", "IPABR_TEST_BUILDROOT", "IPABR_TEST_LINUX_SRC"} {
+		if !strings.Contains(readme, e) {
+			t.Errorf("README lacks the environment variable %s", e)
+		}
+	}
+	io, _, _, _ := term.Test()
+	root, _, _ := newRoot(context.Background(), Env{IO: io, Runner: &process.Recorder{}, Getenv: func(string) string { return "" }, Cwd: "/"})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden || c.Name() == "help" || c.Name() == "completion" && c.Parent() != root {
+			return
+		}
+		path := c.CommandPath()
+		if c.Runnable() && !strings.Contains(readme, path) {
+			t.Errorf("README never shows `%s`", path)
+		}
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if f.Name == "help" {
+				return
+			}
+			if !strings.Contains(readme, "--"+f.Name) {
+				t.Errorf("README lacks the flag --%s of `%s`", f.Name, path)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
