@@ -343,11 +343,8 @@ func TestUsersTableKeepsHandEdits(t *testing.T) {
 // Buildroot's own support/scripts/mkusers against a copy of the skeleton's
 // /etc, and checks the passwd, shadow and group lines it makes.
 func TestUsersTableWithBuildrootMkusers(t *testing.T) {
-	br := filepath.Join("..", "..", "buildroot")
+	br := testenv.UpstreamCheckout(t)
 	mkusers := filepath.Join(br, "support", "scripts", "mkusers")
-	if _, err := os.Stat(mkusers); err != nil {
-		t.Skip("SKIP upstream: buildroot/ is not checked out (ipabr init)")
-	}
 	bash := testenv.Program(t, "host", "bash")
 	dir := t.TempDir()
 	target := filepath.Join(dir, "target")

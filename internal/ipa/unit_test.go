@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ipabr/ipabr/internal/testenv"
 )
 
 func TestReadTarget(t *testing.T) {
@@ -45,8 +47,15 @@ func TestReadTarget(t *testing.T) {
 	if _, err := ReadTarget(br); err == nil {
 		t.Error("a malformed Python version was accepted")
 	}
-	// The real Buildroot, when it is checked out.
-	if tg, err := ReadTarget(filepath.Join("..", "..", "buildroot")); err == nil && tg.Python != "3.14" {
+}
+
+// The real Buildroot at the pin builds Python 3.14.
+func TestReadTargetUpstream(t *testing.T) {
+	tg, err := ReadTarget(testenv.UpstreamCheckout(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Python != "3.14" {
 		t.Errorf("Buildroot 2026.02's Python is %s, want 3.14", tg.Python)
 	}
 }
