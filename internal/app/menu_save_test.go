@@ -25,7 +25,8 @@ func runInPTY(t *testing.T, dir, want, answer string, args ...string) string {
 	}
 	defer ptmx.Close()
 	var screen lockedBuffer
-	go func() { _, _ = copyAll(&screen, ptmx) }()
+	drained := make(chan struct{})
+	go func() { _, _ = copyAll(&screen, ptmx); close(drained) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(screen.String(), want) {
 		if time.Now().After(deadline) {
@@ -38,7 +39,11 @@ func runInPTY(t *testing.T, dir, want, answer string, args ...string) string {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("ipabr %v: %v\n%s", args, err, screen.String())
 	}
-	time.Sleep(50 * time.Millisecond) // let the reader drain
+	// The reader ends when the terminal closes: everything shown is in.
+	select {
+	case <-drained:
+	case <-time.After(10 * time.Second):
+	}
 	return screen.String()
 }
 
