@@ -289,7 +289,7 @@ func newProject(t *testing.T) *project {
 	root := t.TempDir()
 	p := &project{root: root, external: filepath.Join(root, "buildroot-ipa")}
 	p.board = filepath.Join(p.external, "board", "openstack", "ipa")
-	for _, s := range []string{"post-build.sh", "post-fakeroot.sh", "post-image.sh"} {
+	for _, s := range []string{"post-build.sh", "post-fakeroot.sh", "post-image.sh", "hooks.sh"} {
 		writeFile(t, filepath.Join(p.board, s), readFile(t, filepath.Join(boardDir(t), s)), 0o755)
 	}
 	writeFile(t, filepath.Join(root, "overlay", "README.md"),

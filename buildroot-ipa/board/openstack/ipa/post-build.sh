@@ -9,15 +9,10 @@
 
 set -euo pipefail
 
-if [ "$#" -lt 1 ] || [ ! -d "$1" ]; then
-	echo "usage: ${0##*/} TARGET_DIR [ARGS...]" >&2
-	exit 2
-fi
+# shellcheck source=SCRIPTDIR/hooks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/hooks.sh"
+ipa_hook_args TARGET_DIR "$@"
 target="$1"
-
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-external="${BR2_EXTERNAL_IPA_PATH:-$(cd "${here}/../../.." && pwd)}"
-project="$(cd "${external}/.." && pwd)"
 
 # The user overlay (overlay/ at the project root) keeps a README.md under
 # version control that explains the overlay; it is not part of the image.
@@ -70,11 +65,4 @@ if [ -f "${ssh_dir}/sshd_config" ] &&
 fi
 
 # Hand over to the user's hook, with the same arguments.
-hook="${project}/scripts/post-build.sh"
-if [ -e "${hook}" ]; then
-	if [ ! -x "${hook}" ]; then
-		echo "${0##*/}: ${hook} exists but is not executable (chmod +x it)" >&2
-		exit 1
-	fi
-	exec "${hook}" "$@"
-fi
+ipa_user_hook post-build "$@"

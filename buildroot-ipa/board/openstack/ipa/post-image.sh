@@ -13,15 +13,10 @@
 
 set -euo pipefail
 
-if [ "$#" -lt 1 ] || [ ! -d "$1" ]; then
-	echo "usage: ${0##*/} BINARIES_DIR [ARGS...]" >&2
-	exit 2
-fi
+# shellcheck source=SCRIPTDIR/hooks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/hooks.sh"
+ipa_hook_args BINARIES_DIR "$@"
 images="$1"
-
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-external="${BR2_EXTERNAL_IPA_PATH:-$(cd "${here}/../../.." && pwd)}"
-project="$(cd "${external}/.." && pwd)"
 
 kernel="${images}/bzImage"
 if [ ! -f "${kernel}" ]; then
@@ -63,11 +58,4 @@ for name in "${outputs[@]}"; do
 done
 
 # Hand over to the user's hook, with the same arguments.
-hook="${project}/scripts/post-image.sh"
-if [ -e "${hook}" ]; then
-	if [ ! -x "${hook}" ]; then
-		echo "${0##*/}: ${hook} exists but is not executable (chmod +x it)" >&2
-		exit 1
-	fi
-	exec "${hook}" "$@"
-fi
+ipa_user_hook post-image "$@"
