@@ -132,3 +132,16 @@ func runMake(ctx context.Context, f *Factory, m buildroot.Make, stdout io.Writer
 	}
 	return nil
 }
+
+// RequireConfig returns the output's configuration, or the error that says
+// to configure first (exit 2); an unreadable .config fails (exit 1).
+func (o *Output) RequireConfig(s *Settings) (*buildroot.Config, error) {
+	cfg, ok, err := o.Config()
+	if err != nil {
+		return nil, Failure("reading %s: %v", s.Project.Rel(filepath.Join(o.Dir, ".config")), err)
+	}
+	if !ok {
+		return nil, UsageError("%s is not configured yet; run 'ipabr configure' (or 'ipabr build') first", s.Project.Rel(o.Dir))
+	}
+	return cfg, nil
+}

@@ -87,8 +87,8 @@ func runMenu(opts *Options, m Menu) error {
 		return err
 	}
 	defer out.Close()
-	if _, ok, _ := out.Config(); !ok {
-		return cmdutil.UsageError("%s is not configured yet; run 'ipabr configure' first", s.Project.Rel(out.Dir))
+	if _, err := out.RequireConfig(s); err != nil {
+		return err
 	}
 	if m.Prepare != "" && len(Glob(out.Dir, m.File)) == 0 {
 		if err := cmdutil.RunMake(opts.Context, f, out.Make, m.Prepare); err != nil {

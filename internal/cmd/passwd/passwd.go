@@ -101,10 +101,8 @@ func runPasswd(opts *Options) error {
 	}
 	defer out.Close()
 	cfgFile := s.Project.Rel(filepath.Join(out.Dir, ".config"))
-	if _, ok, err := out.Config(); err != nil {
-		return cmdutil.Failure("reading %s: %v", cfgFile, err)
-	} else if !ok {
-		return cmdutil.UsageError("%s is not configured yet; run 'ipabr configure' first", s.Project.Rel(out.Dir))
+	if _, err := out.RequireConfig(s); err != nil {
+		return err
 	}
 
 	var edits []buildroot.Edit

@@ -90,8 +90,8 @@ func runRebuild(opts *Options) error {
 		return err
 	}
 	defer out.Close()
-	if _, ok, _ := out.Config(); !ok {
-		return cmdutil.UsageError("%s is not configured yet; run 'ipabr configure' (or 'ipabr build') first", s.Project.Rel(out.Dir))
+	if _, err := out.RequireConfig(s); err != nil {
+		return err
 	}
 	res, err := build.Run(opts.Context, f, s, out, targets)
 	if opts.JSON && res != nil {

@@ -92,9 +92,9 @@ func runSave(opts *Options) error {
 		return err
 	}
 	defer out.Close()
-	cfg, ok, err := out.Config()
-	if err != nil || !ok {
-		return cmdutil.UsageError("%s is not configured yet; run 'ipabr configure' first", s.Project.Rel(out.Dir))
+	cfg, err := out.RequireConfig(s)
+	if err != nil {
+		return err
 	}
 	sv := &saver{opts: opts, s: s, out: out, cfg: cfg}
 	all := !opts.Buildroot && !opts.Linux && !opts.Busybox

@@ -314,12 +314,9 @@ func wire(opts *Options, s *cmdutil.Settings, out *cmdutil.Output) error {
 	f := opts.Factory
 	p := s.Project
 	cfgFile := p.Rel(filepath.Join(out.Dir, ".config"))
-	cfg, ok, err := out.Config()
+	cfg, err := out.RequireConfig(s)
 	if err != nil {
-		return cmdutil.Failure("reading %s: %v", cfgFile, err)
-	}
-	if !ok {
-		return cmdutil.UsageError("%s is not configured yet; run 'ipabr configure' first", p.Rel(out.Dir))
+		return err
 	}
 	current := cfg.Values[SymUsersTables]
 	if wired(s, current) {
@@ -352,7 +349,7 @@ func runApply(opts *Options) error {
 		return asCmdErr(err)
 	}
 	if !configured(s) {
-		return cmdutil.UsageError("%s is not configured yet; run 'ipabr configure' first", p.Rel(p.Output))
+		return cmdutil.UsageError("%s is not configured yet; run 'ipabr configure' (or 'ipabr build') first", p.Rel(p.Output))
 	}
 	out, err := cmdutil.OpenOutput(s, false, f.Now())
 	if err != nil {
