@@ -1130,38 +1130,58 @@ func TestUpstreamBootlinToolchain(t *testing.T) {
 // older. Empty today: every symbol of the fragment exists in 6.1.
 var newerThanTested = map[string]string{}
 
-func TestKernelFragmentMerge(t *testing.T) {
+var (
+	kernelMergeOnce sync.Once
+	kernelMerged    *buildroot.Config
+	kernelMergeErr  error
+)
+
+// mergedKernelConfig is x86_64_defconfig of the kernel tree in
+// IPABR_TEST_LINUX_SRC with linux.fragment merged by the kernel's
+// merge_config.sh and olddefconfig run, as Buildroot does; made once per
+// test binary. It skips t when the variable is unset.
+func mergedKernelConfig(t *testing.T) *buildroot.Config {
+	t.Helper()
 	src := testenv.Env(t, "kernel", "IPABR_TEST_LINUX_SRC")
 	testenv.Program(t, "kernel", "make")
+	fragment := filepath.Join(boardDir(t), "linux.fragment")
+	kernelMergeOnce.Do(func() {
+		kernelMerged, kernelMergeErr = mergeKernelConfig(src, fragment, filepath.Join(sharedDir, "linux"))
+	})
+	if kernelMergeErr != nil {
+		t.Fatal(kernelMergeErr)
+	}
+	return kernelMerged
+}
+
+func mergeKernelConfig(src, fragment, out string) (*buildroot.Config, error) {
 	merge := filepath.Join(src, "scripts", "kconfig", "merge_config.sh")
 	if _, err := os.Stat(merge); err != nil {
-		t.Fatalf("IPABR_TEST_LINUX_SRC=%s is not a kernel tree: %v", src, err)
+		return nil, fmt.Errorf("IPABR_TEST_LINUX_SRC=%s is not a kernel tree: %v", src, err)
 	}
-	fragment := filepath.Join(boardDir(t), "linux.fragment")
-	want, err := buildroot.ReadConfigFile(fragment)
+	for _, argv := range [][]string{
+		{"make", "-s", "O=" + out, "ARCH=x86_64", "x86_64_defconfig"},
+		{"sh", merge, "-m", "-O", out, filepath.Join(out, ".config"), fragment},
+		{"make", "-s", "O=" + out, "ARCH=x86_64", "olddefconfig"},
+	} {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Dir = src
+		cmd.Env = brEnv()
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, b)
+		}
+	}
+	return buildroot.ReadConfigFile(filepath.Join(out, ".config"))
+}
+
+func TestKernelFragmentMerge(t *testing.T) {
+	got := mergedKernelConfig(t)
+	want, err := buildroot.ReadConfigFile(filepath.Join(boardDir(t), "linux.fragment"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(want.Order) < 50 {
 		t.Fatalf("the fragment has %d symbols; is it the right file?", len(want.Order))
-	}
-	out := t.TempDir()
-	env := brEnv()
-	run := func(name string, args ...string) {
-		t.Helper()
-		cmd := exec.Command(name, args...)
-		cmd.Dir = src
-		cmd.Env = env
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
-		}
-	}
-	run("make", "-s", "O="+out, "ARCH=x86_64", "x86_64_defconfig")
-	run("sh", merge, "-m", "-O", out, filepath.Join(out, ".config"), fragment)
-	run("make", "-s", "O="+out, "ARCH=x86_64", "olddefconfig")
-	got, err := buildroot.ReadConfigFile(filepath.Join(out, ".config"))
-	if err != nil {
-		t.Fatal(err)
 	}
 	for _, sym := range want.Order {
 		w, g := want.Values[sym], got.Values[sym]
