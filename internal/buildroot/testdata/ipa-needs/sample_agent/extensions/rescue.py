@@ -1,0 +1,5 @@
+from .. import utils
+
+
+def finalize():
+    utils.execute('sync')
