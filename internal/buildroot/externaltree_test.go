@@ -938,9 +938,24 @@ func checkSymbols(t *testing.T, cfg *buildroot.Config, want map[string]string) {
 	}
 }
 
+var (
+	showInfoOnce sync.Once
+	upstreamInfo showInfo
+)
+
+// showInfo is show-info of the shared output directory, made once.
+func (u *upstream) showInfo(t *testing.T) showInfo {
+	t.Helper()
+	showInfoOnce.Do(func() { upstreamInfo = loadShowInfo(t, u.src, u.out) })
+	if upstreamInfo == nil {
+		t.Fatal("show-info of the shared output directory failed in an earlier test")
+	}
+	return upstreamInfo
+}
+
 func TestUpstreamShowInfo(t *testing.T) {
 	u := needUpstream(t)
-	info := loadShowInfo(t, u.src, u.out)
+	info := u.showInfo(t)
 	checkPackages(t, info)
 
 	// Kernel and toolchain headers: the same pinned version, hash-checked
