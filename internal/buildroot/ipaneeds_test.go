@@ -1,23 +1,44 @@
 package buildroot_test
 
-// What the Ironic Python Agent needs from the image:
-// board/openstack/ipa/ipa-needs.py reads IPA's source and lists the programs
-// it runs, the modules it loads, the file systems it mounts and the paths it
-// uses. The hermetic test here runs it on a made-up package
-// (testdata/ipa-needs/).
+// What the Ironic Python Agent needs from the image (doc/image.md, "What
+// IPA needs, and what the image provides"). board/openstack/ipa/ipa-needs.py
+// reads IPA's source and lists the programs it runs, the modules it loads,
+// the file systems it mounts and the paths it uses; ipa-needs.table beside
+// it says what provides each. Four tiers check them:
+//
+//   - hermetic: the extractor on a made-up package (testdata/ipa-needs/),
+//     and the table's own consistency with this tree (kernel fragment,
+//     overlay);
+//   - upstream (IPABR_TEST_BUILDROOT): every package and option the table
+//     names is in the configuration real Buildroot makes of the defconfig;
+//   - kernel (IPABR_TEST_LINUX_SRC): the x86_64_defconfig symbols the table
+//     relies on survive the merge with the fragment;
+//   - ipa-source (IPABR_TEST_IPA_SOURCE): everything IPA master and
+//     stable/2026.1 need has a line in the table.
 
 import (
+	"archive/tar"
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/testenv"
 )
+
+// ipaBranches are the IPA branches the ipa-source tier reads when
+// IPABR_TEST_IPA_SOURCE is a git repository.
+var ipaBranches = []string{"master", "stable/2026.1"}
 
 // needItem is one entry of ipa-needs.py's output.
 type needItem struct {
@@ -42,6 +63,10 @@ func (i needItem) key() string {
 	return i.Kind + " " + i.Name
 }
 
+func (i needItem) String() string {
+	return fmt.Sprintf("%s:%d (%s, %s)", i.File, i.Line, i.Function, i.Via)
+}
+
 type needsReport struct {
 	Files       []string   `json:"files"`
 	Programs    []needItem `json:"programs"`
@@ -57,6 +82,15 @@ func (r *needsReport) all() []needItem {
 		out = append(out, list...)
 	}
 	return append(out, r.Unresolved...)
+}
+
+// distinct counts the different names of a list.
+func distinct(items []needItem) int {
+	seen := map[string]bool{}
+	for _, i := range items {
+		seen[i.key()] = true
+	}
+	return len(seen)
 }
 
 // runIPANeeds runs the extractor with the host's Python on a source tree.
@@ -75,6 +109,258 @@ func runIPANeeds(t *testing.T, tier, source string, args ...string) *needsReport
 		t.Fatalf("ipa-needs.py printed no JSON: %v\n%.2000s", err, stdout.String())
 	}
 	return &r
+}
+
+// ---------------------------------------------------------------------------
+// The table.
+
+// tableEntry is one line of ipa-needs.table.
+type tableEntry struct {
+	line                  int
+	kind, name            string
+	providers             []string
+	feature, note         string
+	unsupported, unneeded bool
+}
+
+func (e tableEntry) key() string { return e.kind + " " + e.name }
+
+var (
+	tableKinds    = map[string]bool{"program": true, "module": true, "filesystem": true, "path": true, "unresolved": true}
+	tableFeatures = map[string]bool{
+		"agent": true, "deploy": true, "cleaning": true, "erase": true, "raid": true, "rescue": true,
+		"inspection": true, "bmc": true, "multipath": true, "iscsi": true, "time": true, "logs": true,
+		"firmware": true, "burnin": true, "container": true,
+	}
+	packageName    = regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]*$`)
+	br2Symbol      = regexp.MustCompile(`^BR2_[A-Z0-9_]+$`)
+	kernelSymbol   = regexp.MustCompile(`^CONFIG_[A-Z0-9_]+$`)
+	programName    = regexp.MustCompile(`^[A-Za-z0-9_./+-]+$`)
+	providerPrefix = []string{"default:", "busybox:", "overlay:", "skeleton:"}
+)
+
+// readNeedsTable parses ipa-needs.table; it fails t for each malformed line.
+func readNeedsTable(t *testing.T) []tableEntry {
+	t.Helper()
+	path := filepath.Join(boardDir(t), "ipa-needs.table")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []tableEntry
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) < 4 {
+			t.Errorf("ipa-needs.table:%d: want KIND NAME PROVIDER FEATURE [NOTE], got %q", n, line)
+			continue
+		}
+		e := tableEntry{line: n, kind: fields[0], name: fields[1], feature: fields[3],
+			note: strings.Join(fields[4:], " ")}
+		switch fields[2] {
+		case "unsupported":
+			e.unsupported = true
+		case "unneeded":
+			e.unneeded = true
+		default:
+			e.providers = strings.Split(fields[2], ",")
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// providerKind sorts a provider of the table into the check that proves it.
+func providerKind(p string) (kind, value string) {
+	for _, prefix := range providerPrefix {
+		if v, ok := strings.CutPrefix(p, prefix); ok {
+			return strings.TrimSuffix(prefix, ":"), v
+		}
+	}
+	switch {
+	case br2Symbol.MatchString(p):
+		return "br2", p
+	case kernelSymbol.MatchString(p):
+		return "kernel", p
+	case packageName.MatchString(p):
+		return "package", p
+	}
+	return "", p
+}
+
+// TestIPANeedsTable checks the table on its own and against this tree:
+// the form of each line, the kernel symbols of the fragment, the overlay.
+func TestIPANeedsTable(t *testing.T) {
+	entries := readNeedsTable(t)
+	if len(entries) < 50 {
+		t.Fatalf("ipa-needs.table has %d entries; is it the right file?", len(entries))
+	}
+	fragment, err := buildroot.ReadConfigFile(filepath.Join(boardDir(t), "linux.fragment"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlay := filepath.Join(boardDir(t), "rootfs-overlay")
+	seen := map[string]int{}
+	programs := map[string]bool{}
+	for _, e := range entries {
+		if e.kind == "program" {
+			programs[e.name] = true
+		}
+	}
+	for _, e := range entries {
+		where := fmt.Sprintf("ipa-needs.table:%d: %s", e.line, e.key())
+		if first, dup := seen[e.key()]; dup {
+			t.Errorf("%s: already on line %d", where, first)
+		}
+		seen[e.key()] = e.line
+		if !tableKinds[e.kind] {
+			t.Errorf("%s: unknown kind %q", where, e.kind)
+		}
+		if !tableFeatures[e.feature] {
+			t.Errorf("%s: unknown feature %q", where, e.feature)
+		}
+		if (e.unsupported || e.unneeded) && e.note == "" {
+			t.Errorf("%s: unsupported and unneeded need a note saying why", where)
+		}
+		if e.kind == "unresolved" {
+			// The programs a reviewer found behind the call: each needs a
+			// line of its own, so that it is provided or declared.
+			if !strings.Contains(e.name, ".py:") {
+				t.Errorf("%s: want FILE.py:EXPRESSION", where)
+			}
+			for _, p := range e.providers {
+				if p != "none" && !programs[p] {
+					t.Errorf("%s: program %s has no line of its own", where, p)
+				}
+			}
+			continue
+		}
+		if e.kind == "program" && !programName.MatchString(e.name) {
+			t.Errorf("%s: %q is not a program name", where, e.name)
+		}
+		if e.kind == "path" && !strings.HasPrefix(e.name, "/") {
+			t.Errorf("%s: not an absolute path", where)
+		}
+		for _, p := range e.providers {
+			kind, v := providerKind(p)
+			switch kind {
+			case "kernel":
+				if !fragment.Enabled(v) {
+					t.Errorf("%s: %s is not set by linux.fragment (a symbol of x86_64_defconfig is default:%s)", where, v, v)
+				}
+			case "default":
+				if !kernelSymbol.MatchString(v) {
+					t.Errorf("%s: %s is not a kernel symbol", where, p)
+				} else if _, ok := fragment.Values[v]; ok {
+					t.Errorf("%s: linux.fragment sets %s; name it without default:", where, v)
+				}
+			case "busybox":
+				if !kernelSymbol.MatchString(v) {
+					t.Errorf("%s: %s is not a BusyBox symbol", where, p)
+				}
+			case "overlay":
+				if _, err := os.Stat(filepath.Join(overlay, filepath.FromSlash(v))); err != nil {
+					t.Errorf("%s: %v", where, err)
+				}
+			case "skeleton", "br2", "package":
+			default:
+				t.Errorf("%s: provider %q is none of the forms the table's header lists", where, p)
+			}
+		}
+	}
+}
+
+// providers lists the table's providers of one check kind, with the lines
+// naming them.
+func providers(entries []tableEntry, kind string) map[string][]int {
+	out := map[string][]int{}
+	for _, e := range entries {
+		if e.kind == "unresolved" {
+			continue
+		}
+		for _, p := range e.providers {
+			if k, v := providerKind(p); k == kind {
+				out[v] = append(out[v], e.line)
+			}
+		}
+	}
+	return out
+}
+
+// TestUpstreamIPANeedsProviders checks every package, option, BusyBox
+// applet and skeleton directory of the table against the configuration
+// real Buildroot makes of the defconfig.
+func TestUpstreamIPANeedsProviders(t *testing.T) {
+	u := needUpstream(t)
+	entries := readNeedsTable(t)
+	info := u.showInfo(t)
+	cfg, err := buildroot.ReadConfigFile(filepath.Join(u.out, ".config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pkg, lines := range providers(entries, "package") {
+		if _, ok := info[pkg]; !ok {
+			t.Errorf("ipa-needs.table:%v: package %s is not in the configuration (show-info)", lines, pkg)
+		}
+	}
+	for sym, lines := range providers(entries, "br2") {
+		if !cfg.Enabled(sym) {
+			t.Errorf("ipa-needs.table:%v: %s is not enabled", lines, sym)
+		}
+	}
+	for dir, lines := range providers(entries, "skeleton") {
+		if fi, err := os.Stat(filepath.Join(u.src, "system", "skeleton", filepath.FromSlash(dir))); err != nil || !fi.IsDir() {
+			t.Errorf("ipa-needs.table:%v: %s is not a directory of Buildroot's skeleton", lines, dir)
+		}
+	}
+
+	// BusyBox: Buildroot's configuration of it, less what the fragment
+	// switches off.
+	applets := providers(entries, "busybox")
+	if len(applets) > 0 {
+		if _, ok := info["busybox"]; !ok {
+			t.Fatal("the table relies on BusyBox, which is not in the configuration")
+		}
+		base, err := buildroot.ReadConfigFile(filepath.Join(u.src, filepath.FromSlash(cfg.Values["BR2_PACKAGE_BUSYBOX_CONFIG"])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		frag, err := buildroot.ReadConfigFile(filepath.Join(boardDir(t), "busybox.fragment"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for sym, lines := range applets {
+			if !base.Enabled(sym) {
+				t.Errorf("ipa-needs.table:%v: %s is off in Buildroot's BusyBox configuration", lines, sym)
+			}
+			if v, ok := frag.Values[sym]; ok && v == "n" {
+				t.Errorf("ipa-needs.table:%v: busybox.fragment switches %s off", lines, sym)
+			}
+		}
+	}
+}
+
+// TestKernelIPANeedsDefaults checks the kernel symbols the table takes from
+// x86_64_defconfig are set once the fragment is merged.
+func TestKernelIPANeedsDefaults(t *testing.T) {
+	got := mergedKernelConfig(t)
+	defaults := providers(readNeedsTable(t), "default")
+	if len(defaults) == 0 {
+		t.Skip("the table relies on no x86_64_defconfig symbol")
+	}
+	for sym, lines := range defaults {
+		if !got.Enabled(sym) {
+			t.Errorf("ipa-needs.table:%v: %s is not set in x86_64_defconfig merged with linux.fragment", lines, sym)
+		}
+	}
 }
 
 // ---------------------------------------------------------------------------
@@ -152,5 +438,139 @@ func TestIPANeedsExtractor(t *testing.T) {
 	sort.Strings(extra)
 	for _, e := range extra {
 		t.Errorf("unexpected: %s", e)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// ipa-source: IPA's own code against the table.
+
+// ipaSources returns the IPA trees to read, by name: the checkout
+// IPABR_TEST_IPA_SOURCE names, or each of ipaBranches exported from the
+// git repository it names.
+func ipaSources(t *testing.T) map[string]string {
+	t.Helper()
+	src := testenv.Env(t, "ipa-source", "IPABR_TEST_IPA_SOURCE")
+	if fi, err := os.Stat(filepath.Join(src, "ironic_python_agent")); err == nil && fi.IsDir() {
+		return map[string]string{"checkout": src}
+	}
+	testenv.Program(t, "ipa-source", "git")
+	out := map[string]string{}
+	for _, branch := range ipaBranches {
+		dir := filepath.Join(t.TempDir(), "ipa")
+		if err := gitExport(src, branch, "ironic_python_agent", dir); err != nil {
+			t.Fatalf("IPABR_TEST_IPA_SOURCE=%s is neither a checkout of ironic-python-agent (no ironic_python_agent/) "+
+				"nor a git repository of it with branch %s: %v", src, branch, err)
+		}
+		out[branch] = dir
+	}
+	return out
+}
+
+// gitExport writes the tree of rev's path in repo to dir, with git archive.
+func gitExport(repo, rev, path, dir string) error {
+	cmd := exec.Command("git", "-C", repo, "archive", "--format=tar", rev, path)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("git archive %s: %v: %s", rev, err, strings.TrimSpace(stderr.String()))
+	}
+	tr := tar.NewReader(&stdout)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if !strings.HasPrefix(name, dir+string(os.PathSeparator)) {
+			return fmt.Errorf("git archive: %s leaves the directory", h.Name)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			err = os.MkdirAll(name, 0o755)
+		case tar.TypeReg:
+			err = writeExported(name, tr)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func writeExported(name string, r io.Reader) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// TestIPANeedsSource reads IPA's source and fails for each thing it needs
+// that ipa-needs.table does not account for, naming where IPA needs it.
+func TestIPANeedsSource(t *testing.T) {
+	sources := ipaSources(t)
+	entries := readNeedsTable(t)
+	table := map[string]tableEntry{}
+	for _, e := range entries {
+		table[e.key()] = e
+	}
+	matched := map[string]bool{}
+	names := make([]string, 0, len(sources))
+	for name := range sources {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Run(strings.ReplaceAll(name, "/", "-"), func(t *testing.T) {
+			r := runIPANeeds(t, "ipa-source", sources[name])
+			// A reader that finds next to nothing has failed, not IPA.
+			if len(r.Files) < 30 || distinct(r.Programs) < 40 || len(r.Modules) == 0 || len(r.Paths) == 0 {
+				t.Fatalf("ipa-needs.py read %d files and found %d programs, %d modules, %d paths: too few",
+					len(r.Files), distinct(r.Programs), len(r.Modules), len(r.Paths))
+			}
+			t.Logf("%s: %d files; %d programs (%d places), %d modules, %d file systems, %d paths, %d unresolved",
+				name, len(r.Files), distinct(r.Programs), len(r.Programs), distinct(r.Modules),
+				distinct(r.Filesystems), distinct(r.Paths), distinct(r.Unresolved))
+			missing := map[string][]needItem{}
+			for _, i := range r.all() {
+				if _, ok := table[i.key()]; ok {
+					matched[i.key()] = true
+					continue
+				}
+				missing[i.key()] = append(missing[i.key()], i)
+			}
+			keys := make([]string, 0, len(missing))
+			for k := range missing {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				var at []string
+				for _, i := range missing[k] {
+					at = append(at, i.String())
+				}
+				if len(at) > 5 {
+					at = append(at[:5], fmt.Sprintf("and %d more places", len(at)-5))
+				}
+				t.Errorf("IPA %s needs %s at %s; ipa-needs.table has no line for it", name, k, strings.Join(at, ", "))
+			}
+		})
+	}
+	// Lines nothing needs any more go, once every branch has been read.
+	if len(sources) == len(ipaBranches) && !t.Failed() {
+		for _, e := range entries {
+			if !matched[e.key()] {
+				t.Errorf("ipa-needs.table:%d: neither %s needs %s; remove the line", e.line, strings.Join(ipaBranches, " nor "), e.key())
+			}
+		}
 	}
 }

@@ -27,7 +27,8 @@ What chroot runs belongs to the deployed image, not to the ramdisk.
 
 Usage: ipa-needs.py [--package NAME] SOURCE_DIR
 SOURCE_DIR is a checkout of openstack/ironic-python-agent; the tests under
-the package are skipped.
+the package are skipped. ipa-needs.table beside this script is the reviewed
+answer to this list; the ipa-source test tier compares the two.
 """
 
 import argparse
