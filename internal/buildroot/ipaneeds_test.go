@@ -7,8 +7,8 @@ package buildroot_test
 // it says what provides each. Four tiers check them:
 //
 //   - hermetic: the extractor on a made-up package (testdata/ipa-needs/),
-//     and the table's own consistency with this tree (kernel fragment,
-//     overlay);
+//     the table's own consistency with this tree (kernel fragment,
+//     overlay), and doc/image.md showing every line of it;
 //   - upstream (IPABR_TEST_BUILDROOT): every package and option the table
 //     names is in the configuration real Buildroot makes of the defconfig;
 //   - kernel (IPABR_TEST_LINUX_SRC): the x86_64_defconfig symbols the table
@@ -571,6 +571,29 @@ func TestIPANeedsSource(t *testing.T) {
 			if !matched[e.key()] {
 				t.Errorf("ipa-needs.table:%d: neither %s needs %s; remove the line", e.line, strings.Join(ipaBranches, " nor "), e.key())
 			}
+		}
+	}
+}
+
+// TestIPANeedsDocumented checks doc/image.md's section on IPA's needs shows
+// every line of the table.
+func TestIPANeedsDocumented(t *testing.T) {
+	doc := readFile(t, filepath.Join(repoRoot(t), "doc", "image.md"))
+	const heading = "\n## What IPA needs, and what the image provides\n"
+	_, section, ok := strings.Cut(doc, heading)
+	if !ok {
+		t.Fatalf("doc/image.md has no section %q", strings.TrimSpace(heading))
+	}
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	for _, e := range readNeedsTable(t) {
+		name := e.name
+		if e.kind == "unresolved" {
+			_, name, _ = strings.Cut(name, ".py:")
+		}
+		if !strings.Contains(section, "`"+name+"`") {
+			t.Errorf("ipa-needs.table:%d: doc/image.md's section does not show `%s`", e.line, name)
 		}
 	}
 }
