@@ -409,7 +409,8 @@ func TestIPANeedsExtractor(t *testing.T) {
 		"program mount " + hw + ":30",
 		"program env " + hw + ":33", "program qemu-img " + hw + ":33", // env VAR=x PROGRAM
 		"program podman " + hw + ":19", "program docker " + hw + ":19", // self.RUNNERS
-		"program reboot " + hw + ":45", // self.power('reboot') -> execute(command)
+		"program reboot " + hw + ":45",   // self.power('reboot') -> execute(command)
+		"program poweroff " + hw + ":69", // the same, from a function nested in a method
 		"program sync sample_agent/extensions/rescue.py:5",
 		"module ipmi_si " + hw + ":13", "module ipmi_devintf " + hw + ":13",
 		"filesystem vfat " + hw + ":30",
@@ -423,7 +424,7 @@ func TestIPANeedsExtractor(t *testing.T) {
 		"unresolved " + hw + ":CONF.container.runner " + hw + ":39",
 		"unresolved " + hw + ":utils.execute " + hw + ":62", // handed on
 		"unresolved " + hw + ":ext.execute " + hw + ":65",   // an object not followed
-		"unresolved " + hw + ":program " + hw + ":69",       // nobody calls run_anything
+		"unresolved " + hw + ":program " + hw + ":74",       // nobody calls run_anything
 	}
 	for _, w := range want {
 		if !got[w] {

@@ -258,10 +258,10 @@ def scope_nodes(nodes):
 class Scope:
     """A function or method, a class body, or a module's top level."""
 
-    def __init__(self, module, node, qualname, parent, cls):
+    def __init__(self, module, node, qualname, parent, cls, method=False):
         self.module, self.node, self.qualname = module, node, qualname
         self.parent = parent  # the scope whose names this one sees
-        self.cls = cls  # the class a method belongs to
+        self.cls = cls  # the class whose self it sees
         self.assigned = {}  # name -> [(index path, value node, kind)]
         self.calls = []
         self.references = []
@@ -285,7 +285,7 @@ class Scope:
             self.kwarg = a.kwarg.arg if a.kwarg else None
             static = any(isinstance(d, ast.Name) and d.id == "staticmethod"
                          for d in node.decorator_list)
-            self.is_method = cls is not None and not static
+            self.is_method = method and not static
 
     def is_param(self, name):
         return name in self.positional or name in self.keyword_only or \
@@ -335,6 +335,8 @@ class Source:
             tree = ast.parse(f.read(), rel)
         mod = Module(name, rel)
         self.modules[name] = mod
+        # Imports inside functions count as the module's: IPA uses them to
+        # break import cycles, not to shadow names.
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for a in node.names:
@@ -352,8 +354,8 @@ class Source:
                     mod.imports[a.asname or a.name] = base + "." + a.name
         mod.top = self.scope(mod, tree, "<module>", None, None)
 
-    def scope(self, mod, node, qualname, parent, cls):
-        sc = Scope(mod, node, qualname, parent, cls)
+    def scope(self, mod, node, qualname, parent, cls, method=False):
+        sc = Scope(mod, node, qualname, parent, cls, method)
         mod.scopes[qualname] = sc
         prefix = "" if qualname == "<module>" else qualname + "."
         for child in scope_nodes(node.body):
@@ -364,14 +366,17 @@ class Source:
             if isinstance(child, ast.ClassDef):
                 body = self.scope(mod, child, prefix + child.name, sc, None)
                 mod.classes.setdefault(child.name, (child, body))
+                # A method sees the names around the class, not the class
+                # body's.
                 for stmt in child.body:
                     if isinstance(stmt, (ast.FunctionDef,
                                          ast.AsyncFunctionDef)):
                         self.scope(mod, stmt,
                                    prefix + child.name + "." + stmt.name,
-                                   sc, child)
+                                   sc, child, method=True)
             elif not isinstance(node, ast.ClassDef):
-                self.scope(mod, child, prefix + child.name, sc, None)
+                # A nested function sees its method's self.
+                self.scope(mod, child, prefix + child.name, sc, sc.cls)
         return sc
 
     def note(self, sc, node):

@@ -64,6 +64,11 @@ class Manager(object):
     def dispatch(self, ext, name):
         return ext.execute(name)
 
+    def power_off_later(self):
+        def later():
+            self.power('poweroff')
+        return later
+
 
 def run_anything(program):
     utils.execute(program, '--help')
