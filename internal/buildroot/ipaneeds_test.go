@@ -97,7 +97,10 @@ func distinct(items []needItem) int {
 func runIPANeeds(t *testing.T, tier, source string, args ...string) *needsReport {
 	t.Helper()
 	python := testenv.Program(t, tier, "python3")
-	argv := append([]string{filepath.Join(boardDir(t), "ipa-needs.py")}, args...)
+	script := filepath.Join(boardDir(t), "ipa-needs.py")
+	// Read here, not only by Python, so that go test's cache sees a change.
+	readFile(t, script)
+	argv := append([]string{script}, args...)
 	cmd := exec.Command(python, append(argv, source)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
