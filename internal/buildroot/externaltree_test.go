@@ -247,10 +247,18 @@ func TestRootfsOverlay(t *testing.T) {
 		`WantedBy=multi-user\.target`)
 	has("usr/lib/systemd/system-preset/70-ipa.preset",
 		`enable ironic-python-agent\.service`,
+		`enable ipa-ldconfig\.service`,
+		`enable ipa-rescue\.path`,
+		`disable chrony\.service`,
 		`enable getty@\.service tty1`)
+	// Ports are matched by type: biosdevname names them em1, p1p2 on Dell
+	// and HPE servers (TestWiredNetworkMatchesEveryPortName runs networkd).
 	has("etc/systemd/network/80-ipa-wired.network",
-		`Name=en\* eth\*`,
+		`Type=ether`,
 		`DHCP=yes`)
+	if regexp.MustCompile(`(?m)^Name=`).MatchString(readFile(t, filepath.Join(ov, "etc/systemd/network/80-ipa-wired.network"))) {
+		t.Error("80-ipa-wired.network matches by name; ports can have any name")
+	}
 	has("etc/systemd/journald.conf.d/ipa.conf",
 		`Storage=volatile`,
 		`RuntimeMaxUse=\d+[KMG]`)
@@ -419,6 +427,34 @@ func TestPostBuildWithAuthorizedKeys(t *testing.T) {
 	}
 	if r.stderr != "" {
 		t.Errorf("unexpected stderr: %s", r.stderr)
+	}
+	// IPA's finalize_rescue writes the rescue password here.
+	if fi, err := os.Stat(filepath.Join(target, "etc/ipa-rescue-config")); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Errorf("etc/ipa-rescue-config: %v, want a directory with mode 0700", err)
+	}
+}
+
+// TestPostBuildTakesLdconfigFromTheSysroot: with an external toolchain the
+// target has no ldconfig; the one of the toolchain's sysroot goes in.
+func TestPostBuildTakesLdconfigFromTheSysroot(t *testing.T) {
+	p := newProject(t)
+	target := fakeTarget(t, p, false)
+	staging := t.TempDir()
+	writeFile(t, filepath.Join(staging, "sbin/ldconfig"), "sysroot's ldconfig\n", 0o755)
+	t.Setenv("STAGING_DIR", staging)
+	if r := p.run(t, "post-build.sh", true, target); r.code != 0 {
+		t.Fatalf("post-build.sh exit %d: %s", r.code, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(target, "sbin/ldconfig")); got != "sysroot's ldconfig\n" || mode(t, filepath.Join(target, "sbin/ldconfig")) != 0o755 {
+		t.Errorf("sbin/ldconfig = %q, mode %04o", got, mode(t, filepath.Join(target, "sbin/ldconfig")))
+	}
+	// The target's own (Buildroot's glibc) is kept.
+	writeFile(t, filepath.Join(target, "sbin/ldconfig"), "glibc's ldconfig\n", 0o755)
+	if r := p.run(t, "post-build.sh", true, target); r.code != 0 {
+		t.Fatalf("post-build.sh exit %d: %s", r.code, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(target, "sbin/ldconfig")); got != "glibc's ldconfig\n" {
+		t.Errorf("the target's ldconfig was replaced: %q", got)
 	}
 }
 
@@ -594,36 +630,53 @@ func TestPostImageFailsWithoutInputs(t *testing.T) {
 func TestPostFakerootChecksAgentEnabled(t *testing.T) {
 	p := newProject(t)
 	target := t.TempDir()
-	unit := filepath.Join(target, "usr/lib/systemd/system/ironic-python-agent.service")
-	wants := filepath.Join(target, "etc/systemd/system/multi-user.target.wants/ironic-python-agent.service")
+	enable := func(targetUnit, unit string) {
+		t.Helper()
+		wants := filepath.Join(target, "etc/systemd/system", targetUnit+".wants", unit)
+		if err := os.MkdirAll(filepath.Dir(wants), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/usr/lib/systemd/system/"+unit, wants); err != nil {
+			t.Fatal(err)
+		}
+	}
 
-	// No agent in the image (issue 5 not merged yet): nothing to check.
-	writeFile(t, unit, "[Unit]\n", 0o644)
+	// No agent in the image: nothing to check.
+	writeFile(t, filepath.Join(target, "usr/lib/systemd/system/ironic-python-agent.service"), "[Unit]\n", 0o644)
 	if r := p.run(t, "post-fakeroot.sh", true, target); r.code != 0 {
 		t.Fatalf("without the agent: exit %d: %s", r.code, r.stderr)
 	}
-	// The agent but no enablement: fail loudly.
+	// The agent, and each unit it relies on missing in turn: fail loudly,
+	// naming the unit. (TestPresetsEnableTheImageUnits enables them with
+	// the real systemctl.)
 	writeFile(t, filepath.Join(target, "usr/bin/ironic-python-agent"), "#!/bin/sh\n", 0o755)
-	if r := p.run(t, "post-fakeroot.sh", true, target); r.code != 1 || !strings.Contains(r.stderr, "not enabled") {
-		t.Errorf("agent not enabled: exit %d, stderr %q; want 1", r.code, r.stderr)
-	}
-	// Enabled the way systemctl preset does it.
-	if err := os.MkdirAll(filepath.Dir(wants), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/usr/lib/systemd/system/ironic-python-agent.service", wants); err != nil {
-		t.Fatal(err)
+	writeFile(t, filepath.Join(target, "sbin/ldconfig"), "#!/bin/sh\n", 0o755)
+	for _, u := range [][2]string{
+		{"multi-user.target", "ironic-python-agent.service"},
+		{"sysinit.target", "ipa-ldconfig.service"},
+		{"paths.target", "ipa-rescue.path"},
+	} {
+		if r := p.run(t, "post-fakeroot.sh", true, target); r.code != 1 || !strings.Contains(r.stderr, u[1]+" is not enabled") {
+			t.Errorf("%s not enabled: exit %d, stderr %q; want 1 naming it", u[1], r.code, r.stderr)
+		}
+		enable(u[0], u[1])
 	}
 	record := p.userHook(t, "post-fakeroot.sh", true)
-	if r := p.run(t, "post-fakeroot.sh", true, target); r.code != 0 {
-		t.Errorf("agent enabled: exit %d: %s", r.code, r.stderr)
+	if r := p.run(t, "post-fakeroot.sh", true, target); r.code != 0 || r.stderr != "" {
+		t.Errorf("all enabled: exit %d: %s", r.code, r.stderr)
 	}
 	if got := readFile(t, record); got != target+"\n" {
 		t.Errorf("user hook args %q", got)
 	}
+	// An overlay that enables chrony again gets a warning, not a failure.
+	enable("multi-user.target", "chrony.service")
+	if r := p.run(t, "post-fakeroot.sh", true, target); r.code != 0 || !strings.Contains(r.stderr, "WARNING: chrony.service") {
+		t.Errorf("chrony enabled: exit %d, stderr %q; want 0 and a warning", r.code, r.stderr)
+	}
 }
 
-// shellScripts lists the tree's shell scripts.
+// shellScripts lists the tree's shell scripts: *.sh, and the files that
+// start with a #!/bin/sh line (the overlay's /usr/libexec).
 func shellScripts(t testing.TB) []string {
 	t.Helper()
 	var out []string
@@ -631,7 +684,12 @@ func shellScripts(t testing.TB) []string {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && strings.HasSuffix(path, ".sh") {
+		if d.IsDir() {
+			return nil
+		}
+		if strings.HasSuffix(path, ".sh") {
+			out = append(out, path)
+		} else if data, err := os.ReadFile(path); err == nil && strings.HasPrefix(string(data), "#!/bin/sh\n") {
 			out = append(out, path)
 		}
 		return nil
@@ -645,8 +703,8 @@ func shellScripts(t testing.TB) []string {
 func TestShellcheck(t *testing.T) {
 	sc := testenv.Program(t, "lint", "shellcheck")
 	scripts := shellScripts(t)
-	if len(scripts) < 3 {
-		t.Fatalf("found %d scripts, want at least the three board scripts", len(scripts))
+	if len(scripts) < 5 {
+		t.Fatalf("found %d scripts, want at least the board's and the overlay's", len(scripts))
 	}
 	out, err := exec.Command(sc, append([]string{"--external-sources"}, scripts...)...).CombinedOutput()
 	if err != nil {
@@ -829,6 +887,8 @@ var imagePackages = []string{
 	"qemu", "efibootmgr", "efivar", "dmidecode", "lshw", "pciutils", "usbutils",
 	"biosdevname", "ipmitool", "kmod", "iproute2", "chrony", "open-iscsi",
 	"psmisc", "coreutils", "file", "openssh", "libcurl", "linux-firmware",
+	// rescue mode: the rescue user and its sudo rights
+	"shadow", "sudo",
 	// the agent and its Python dependencies, from the lock (issue 5)
 	"ironic-python-agent", "host-python-installer",
 	// kernel, shell, boot loader, images
@@ -868,7 +928,8 @@ var imageSymbols = map[string]string{
 	"BR2_PACKAGE_QEMU_TOOLS":                    "y",
 	"BR2_PACKAGE_QEMU_SYSTEM":                   "n",
 	"BR2_PACKAGE_QEMU_LINUX_USER":               "n",
-	"BR2_PACKAGE_SYSTEMD_TIMESYNCD":             "n", // chrony keeps the time
+	"BR2_PACKAGE_SYSTEMD_TIMESYNCD":             "n", // IPA syncs the clock with chronyd -q
+	"BR2_PACKAGE_GLIBC_UTILS":                   "y", // ldconfig, for ctypes.util.find_library
 	"BR2_LINUX_KERNEL_VERSION":                  kernelVersion,
 	"BR2_LINUX_KERNEL_USE_ARCH_DEFAULT_CONFIG":  "y",
 	"BR2_LINUX_KERNEL_BZIMAGE":                  "y",
@@ -878,13 +939,92 @@ var imageSymbols = map[string]string{
 	"BR2_TARGET_ROOTFS_ISO9660_EFI_BOOTLOADER":  "y",
 }
 
-// firmware is the only linux-firmware selection: the NICs of the kernel
-// fragment that need files (tg3, bnx2x, ice, qede).
-var firmware = []string{
-	"BR2_PACKAGE_LINUX_FIRMWARE_BROADCOM_TIGON3",
-	"BR2_PACKAGE_LINUX_FIRMWARE_BNX2X",
-	"BR2_PACKAGE_LINUX_FIRMWARE_INTEL_ICE",
-	"BR2_PACKAGE_LINUX_FIRMWARE_QLOGIC_4X",
+// hardwareRow is one row of the hardware table in doc/image.md.
+type hardwareRow struct {
+	hardware string
+	kernel   []string // CONFIG_* options of the driver
+	firmware []string // BR2_PACKAGE_LINUX_FIRMWARE_* options it needs
+}
+
+// hardwareTable reads the table under "### Hardware table" in
+// doc/image.md.
+func hardwareTable(t testing.TB) []hardwareRow {
+	t.Helper()
+	doc := readFile(t, filepath.Join(repoRoot(t), "doc", "image.md"))
+	_, section, ok := strings.Cut(doc, "\n### Hardware table\n")
+	if !ok {
+		t.Fatal(`doc/image.md has no "### Hardware table" section`)
+	}
+	option := regexp.MustCompile("`((?:CONFIG|BR2)_[A-Z0-9_]+)`")
+	var rows []hardwareRow
+	for _, line := range strings.Split(section, "\n") {
+		if strings.HasPrefix(line, "#") {
+			break
+		}
+		cells := strings.Split(line, "|")
+		if len(cells) != 6 || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") || strings.TrimSpace(cells[1]) == "hardware" {
+			continue
+		}
+		row := hardwareRow{hardware: strings.TrimSpace(cells[1])}
+		for _, m := range option.FindAllStringSubmatch(cells[3], -1) {
+			row.kernel = append(row.kernel, m[1])
+		}
+		for _, m := range option.FindAllStringSubmatch(cells[4], -1) {
+			row.firmware = append(row.firmware, m[1])
+		}
+		if len(row.kernel) == 0 {
+			t.Errorf("hardware table: %q names no kernel option", row.hardware)
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) < 30 {
+		t.Fatalf("hardware table has %d rows; is it the right section?", len(rows))
+	}
+	return rows
+}
+
+// tableFirmware is every firmware option the hardware table names.
+func tableFirmware(t testing.TB) map[string]bool {
+	t.Helper()
+	fw := map[string]bool{}
+	for _, r := range hardwareTable(t) {
+		for _, f := range r.firmware {
+			fw[f] = true
+		}
+	}
+	return fw
+}
+
+// TestHardwareTable: every driver of the table is in the kernel fragment,
+// its firmware is on in the defconfig, and the defconfig enables no
+// firmware the table does not name.
+func TestHardwareTable(t *testing.T) {
+	frag, err := buildroot.ReadConfigFile(filepath.Join(boardDir(t), "linux.fragment"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := buildroot.ReadConfigFile(filepath.Join(externalDir(t), "configs", defconfigName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw := tableFirmware(t)
+	for _, r := range hardwareTable(t) {
+		for _, sym := range r.kernel {
+			if v := frag.Values[sym]; v != "y" && v != "m" {
+				t.Errorf("%s: %s is not in linux.fragment (=y or =m)", r.hardware, sym)
+			}
+		}
+		for _, f := range r.firmware {
+			if def.Values[f] != "y" {
+				t.Errorf("%s: firmware %s is not enabled in the defconfig", r.hardware, f)
+			}
+		}
+	}
+	for sym, v := range def.Values {
+		if strings.HasPrefix(sym, "BR2_PACKAGE_LINUX_FIRMWARE_") && v == "y" && !fw[sym] {
+			t.Errorf("the defconfig enables %s, which no row of the hardware table needs", sym)
+		}
+	}
 }
 
 type showInfo map[string]struct {
@@ -989,16 +1129,13 @@ func TestUpstreamShowInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSymbols(t, cfg, imageSymbols)
-	want := map[string]bool{}
-	for _, f := range firmware {
-		want[f] = true
-	}
+	want := tableFirmware(t)
 	for sym, v := range cfg.Values {
 		if strings.HasPrefix(sym, "BR2_PACKAGE_LINUX_FIRMWARE_") && v == "y" && !want[sym] {
-			t.Errorf("%s: firmware beyond the NICs of the fragment", sym)
+			t.Errorf("%s: firmware beyond the hardware table of doc/image.md", sym)
 		}
 	}
-	for _, f := range firmware {
+	for f := range want {
 		if !cfg.Enabled(f) {
 			t.Errorf("%s is not enabled", f)
 		}
@@ -1140,9 +1277,10 @@ func TestUpstreamBootlinToolchain(t *testing.T) {
 // Kernel: the fragment merged into a real kernel tree.
 
 // newerThanTested lists fragment symbols that only exist in kernels newer
-// than the tree tested (Debian's 6.1 here), each with the version that
-// added it; they may be missing from the merge when the tested tree is
-// older. Empty today: every symbol of the fragment exists in 6.1.
+// than the tree tested (Debian's linux-source-6.12 in CI; 6.1 works too),
+// each with the version that added it; they may be missing from the merge
+// when the tested tree is older. Empty today: every symbol of the fragment
+// exists in 6.1 and 6.12.
 var newerThanTested = map[string]string{}
 
 var (
@@ -1197,6 +1335,17 @@ func TestKernelFragmentMerge(t *testing.T) {
 	}
 	if len(want.Order) < 50 {
 		t.Fatalf("the fragment has %d symbols; is it the right file?", len(want.Order))
+	}
+	// The hardware table's drivers, by name, so that a row whose option the
+	// kernel drops is reported as that hardware.
+	for _, r := range hardwareTable(t) {
+		for _, sym := range r.kernel {
+			if v := got.Values[sym]; v != "y" && v != "m" {
+				if _, newer := newerThanTested[sym]; !newer {
+					t.Errorf("%s: %s is not in the merged configuration", r.hardware, sym)
+				}
+			}
+		}
 	}
 	for _, sym := range want.Order {
 		w, g := want.Values[sym], got.Values[sym]

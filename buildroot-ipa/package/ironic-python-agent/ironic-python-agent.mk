@@ -27,7 +27,8 @@ IRONIC_PYTHON_AGENT_SERIES_BAD = $(strip \
 IRONIC_PYTHON_AGENT_VERSION = $(if $(IRONIC_PYTHON_AGENT_SERIES_BAD),invalid,$(IRONIC_PYTHON_AGENT_SERIES))
 IRONIC_PYTHON_AGENT_SOURCE =
 IRONIC_PYTHON_AGENT_LICENSE = Apache-2.0
-IRONIC_PYTHON_AGENT_DEPENDENCIES = python3 host-python-installer
+# udev: pyudev loads libudev, and IPA lists disks through pyudev.
+IRONIC_PYTHON_AGENT_DEPENDENCIES = python3 host-python-installer udev
 IRONIC_PYTHON_AGENT_INSTALL_IMAGES = YES
 
 # install-wheels.py checks each wheel against the hash file, installs it
@@ -42,7 +43,21 @@ define IRONIC_PYTHON_AGENT_INSTALL_TARGET_CMDS
 		--series $(IRONIC_PYTHON_AGENT_VERSION) \
 		--manifest $(@D)/ipa-manifest.json \
 		$(addprefix $(IRONIC_PYTHON_AGENT_DL_DIR)/,$(notdir $(IRONIC_PYTHON_AGENT_EXTRA_DOWNLOADS)))
+	$(HOST_DIR)/bin/python3 $(IRONIC_PYTHON_AGENT_PKGDIR)/ctypes-libraries.py scan \
+		--site $(TARGET_DIR)/usr/lib/python$(PYTHON3_VERSION_MAJOR)/site-packages \
+		--manifest $(@D)/ipa-manifest.json \
+		--reviewed $(IRONIC_PYTHON_AGENT_PKGDIR)/ctypes-libraries.txt \
+		--out $(@D)/ctypes-libraries.json
 endef
+
+# The libraries the wheels load through ctypes must be in the image; only
+# the finished target directory tells (ctypes-libraries.py, doc/image.md).
+define IRONIC_PYTHON_AGENT_CHECK_CTYPES_LIBRARIES
+	$(HOST_DIR)/bin/python3 $(IRONIC_PYTHON_AGENT_PKGDIR)/ctypes-libraries.py check \
+		--report $(IRONIC_PYTHON_AGENT_DIR)/ctypes-libraries.json \
+		--target $(TARGET_DIR)
+endef
+IRONIC_PYTHON_AGENT_TARGET_FINALIZE_HOOKS += IRONIC_PYTHON_AGENT_CHECK_CTYPES_LIBRARIES
 
 define IRONIC_PYTHON_AGENT_INSTALL_IMAGES_CMDS
 	$(INSTALL) -D -m 0644 $(@D)/ipa-manifest.json $(BINARIES_DIR)/ipa-manifest.json

@@ -64,5 +64,18 @@ if [ -f "${ssh_dir}/sshd_config" ] &&
 		"the SSH drop-ins of the image have no effect" >&2
 fi
 
+# Rescue mode: IPA's finalize_rescue writes the rescue password's hash
+# into this directory, and ipa-rescue.path watches for it.
+install -d -m 0700 "${target}/etc/ipa-rescue-config"
+
+# ctypes.util.find_library needs ldconfig (ipa-ldconfig.service builds the
+# cache at boot). Buildroot's own glibc installs it (the agent package
+# selects BR2_PACKAGE_GLIBC_UTILS); with an external glibc toolchain, take
+# the one of its sysroot.
+if [ ! -x "${target}/sbin/ldconfig" ] && [ -n "${STAGING_DIR:-}" ] &&
+	[ -x "${STAGING_DIR}/sbin/ldconfig" ]; then
+	install -D -m 0755 "${STAGING_DIR}/sbin/ldconfig" "${target}/sbin/ldconfig"
+fi
+
 # Hand over to the user's hook, with the same arguments.
 ipa_user_hook post-build "$@"

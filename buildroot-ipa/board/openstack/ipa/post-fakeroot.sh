@@ -15,14 +15,31 @@ ipa_hook_args TARGET_DIR "$@"
 target="$1"
 
 # The agent is the reason the ramdisk exists: when the image has it, its
-# unit must be enabled by now (presets ran just before this script).
-unit="${target}/usr/lib/systemd/system/ironic-python-agent.service"
-wants="${target}/etc/systemd/system/multi-user.target.wants/ironic-python-agent.service"
-if [ -x "${target}/usr/bin/ironic-python-agent" ] && [ -f "${unit}" ] &&
-	[ ! -L "${wants}" ] && [ ! -e "${wants}" ]; then
-	echo "${0##*/}: ironic-python-agent.service is not enabled in multi-user.target" \
-		"(check /usr/lib/systemd/system-preset/ in the image)" >&2
-	exit 1
+# unit and the units it relies on must be enabled by now (presets ran just
+# before this script), and ctypes must be able to find libraries.
+ipa_require_enabled() {
+	local unit="$1" target_unit="$2"
+	local wants="${target}/etc/systemd/system/${target_unit}.wants/${unit}"
+	if [ ! -L "${wants}" ] && [ ! -e "${wants}" ]; then
+		echo "${0##*/}: ${unit} is not enabled in ${target_unit}" \
+			"(check /usr/lib/systemd/system-preset/ in the image)" >&2
+		exit 1
+	fi
+}
+if [ -x "${target}/usr/bin/ironic-python-agent" ]; then
+	ipa_require_enabled ironic-python-agent.service multi-user.target
+	ipa_require_enabled ipa-ldconfig.service sysinit.target
+	ipa_require_enabled ipa-rescue.path paths.target
+	if [ ! -x "${target}/sbin/ldconfig" ]; then
+		echo "${0##*/}: the image has no /sbin/ldconfig: Python's ctypes cannot find" \
+			"libudev and the agent stops at start (enable BR2_PACKAGE_GLIBC_UTILS," \
+			"or put ldconfig into the overlay)" >&2
+		exit 1
+	fi
+	if [ -L "${target}/etc/systemd/system/multi-user.target.wants/chrony.service" ]; then
+		echo "${0##*/}: WARNING: chrony.service is enabled; it races the agent's own" \
+			"clock sync (chronyc shutdown, chronyd -q) when ipa-ntp-server is set" >&2
+	fi
 fi
 
 # Hand over to the user's hook, with the same arguments.
