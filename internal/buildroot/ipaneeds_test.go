@@ -8,7 +8,8 @@ package buildroot_test
 //
 //   - hermetic: the extractor on a made-up package (testdata/ipa-needs/),
 //     the table's own consistency with this tree (kernel fragment,
-//     overlay), and doc/image.md showing every line of it;
+//     overlay, what post-build.sh makes), and doc/image.md showing every
+//     line of it;
 //   - upstream (IPABR_TEST_BUILDROOT): every package and option the table
 //     names is in the configuration real Buildroot makes of the defconfig;
 //   - kernel (IPABR_TEST_LINUX_SRC): the x86_64_defconfig symbols the table
@@ -139,7 +140,7 @@ var (
 	br2Symbol      = regexp.MustCompile(`^BR2_[A-Z0-9_]+$`)
 	kernelSymbol   = regexp.MustCompile(`^CONFIG_[A-Z0-9_]+$`)
 	programName    = regexp.MustCompile(`^[A-Za-z0-9_./+-]+$`)
-	providerPrefix = []string{"default:", "busybox:", "overlay:", "skeleton:"}
+	providerPrefix = []string{"default:", "busybox:", "overlay:", "post-build:", "skeleton:"}
 )
 
 // readNeedsTable parses ipa-needs.table; it fails t for each malformed line.
@@ -211,6 +212,16 @@ func TestIPANeedsTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	overlay := filepath.Join(boardDir(t), "rootfs-overlay")
+	// What post-build.sh makes: run it, as the hermetic tier does, on a
+	// target directory shaped like the image's.
+	var built string
+	if len(providers(entries, "post-build")) > 0 {
+		p := newProject(t)
+		built = fakeTarget(t, p, false)
+		if r := p.run(t, "post-build.sh", true, built); r.code != 0 {
+			t.Fatalf("post-build.sh exit %d: %s", r.code, r.stderr)
+		}
+	}
 	seen := map[string]int{}
 	programs := map[string]bool{}
 	for _, e := range entries {
@@ -272,6 +283,10 @@ func TestIPANeedsTable(t *testing.T) {
 			case "overlay":
 				if _, err := os.Stat(filepath.Join(overlay, filepath.FromSlash(v))); err != nil {
 					t.Errorf("%s: %v", where, err)
+				}
+			case "post-build":
+				if _, err := os.Stat(filepath.Join(built, filepath.FromSlash(v))); err != nil {
+					t.Errorf("%s: post-build.sh does not make %s: %v", where, v, err)
 				}
 			case "skeleton", "br2", "package":
 			default:
