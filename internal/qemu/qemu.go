@@ -149,6 +149,13 @@ type Config struct {
 	// SerialLog, in interactive mode, has QEMU append a copy of the console
 	// to this file. In check mode the caller tees the output instead.
 	SerialLog string
+
+	// Hardware the agent check gives the guest and then looks for: the
+	// NIC's MAC address (QEMU picks 52:54:00:12:34:56 when empty), scratch
+	// disks, and a packet capture of the NIC (to see the DHCP lease).
+	MAC     string
+	Disks   []Disk
+	NetDump string
 }
 
 // NICModels maps the accepted --nic names to QEMU device models.
@@ -228,8 +235,8 @@ func (c Config) Validate() error {
 }
 
 // Args is QEMU's argument list (without the binary). Options come in a
-// fixed order: machine, accelerator, size, firmware, boot media, network,
-// console; WriteCommandLine groups them one per line the same way.
+// fixed order: machine, accelerator, size, firmware, boot media, disks,
+// network, console; CommandLine groups them one per line the same way.
 func (c Config) Args() []string {
 	nic, _ := NICModel(c.NIC)
 	args := []string{"-name", "ipabr", "-machine", "q35"}
@@ -253,7 +260,20 @@ func (c Config) Args() []string {
 	} else {
 		args = append(args, "-kernel", c.Kernel, "-initrd", c.Initrd, "-append", KernelArgs(c.Append, c.Display))
 	}
-	args = append(args, "-nic", fmt.Sprintf("user,model=%s,hostfwd=tcp:127.0.0.1:%d-:%d", nic, c.HostPort, AgentPort))
+	for i, d := range c.Disks {
+		args = append(args, d.args(i)...)
+	}
+	nicOpts := "user,model=" + nic
+	if c.NetDump != "" {
+		nicOpts += ",id=net0"
+	}
+	if c.MAC != "" {
+		nicOpts += ",mac=" + c.MAC
+	}
+	args = append(args, "-nic", fmt.Sprintf("%s,hostfwd=tcp:127.0.0.1:%d-:%d", nicOpts, c.HostPort, AgentPort))
+	if c.NetDump != "" {
+		args = append(args, "-object", "filter-dump,id=dump0,netdev=net0,file="+optValue(c.NetDump))
+	}
 	switch {
 	case c.Mode == ModeCheck:
 		if !c.Display {

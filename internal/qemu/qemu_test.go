@@ -46,6 +46,17 @@ func TestArgs(t *testing.T) {
 			common + "-accel tcg -m 512M -smp 1 -no-reboot " +
 				"-drive if=pflash,format=raw,unit=0,readonly=on,file=/fw/CODE.fd -drive if=pflash,format=raw,unit=1,snapshot=on,file=/fw/VARS,,1.fd " +
 				boot + "-append console=ttyS0 -nic user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:4000-:9999 -nographic"},
+		{"agent check hardware", func(c *Config) {
+			c.Mode = ModeCheck
+			c.MAC = "52:54:00:12:34:56"
+			c.NetDump = "/tmp/x,y/net.pcap"
+			c.Disks = []Disk{{Kind: DiskVirtio, File: "/tmp/x,y/virtio.qcow2", Serial: "ipabr-virtio"}, {Kind: DiskNVMe, File: "/tmp/n.qcow2", Serial: "ipabr-nvme"}}
+		},
+			common + "-accel tcg -m 2G -smp 2 -no-reboot " + boot + "-append console=ttyS0 " +
+				"-drive if=none,id=disk0,format=qcow2,file=/tmp/x,,y/virtio.qcow2 -device virtio-blk-pci,drive=disk0,serial=ipabr-virtio " +
+				"-drive if=none,id=disk1,format=qcow2,file=/tmp/n.qcow2 -device nvme,drive=disk1,serial=ipabr-nvme " +
+				"-nic user,model=e1000,id=net0,mac=52:54:00:12:34:56,hostfwd=tcp:127.0.0.1:9999-:9999 " +
+				"-object filter-dump,id=dump0,netdev=net0,file=/tmp/x,,y/net.pcap -display none -monitor none -serial stdio"},
 		{"iso", func(c *Config) { c.Kernel, c.Initrd, c.ISO = "", "", "/img/ipa.iso" },
 			common + "-accel tcg -m 2G -smp 2 -no-reboot " +
 				"-drive if=none,id=cd0,media=cdrom,readonly=on,format=raw,file=/img/ipa.iso -device ide-cd,drive=cd0,bootindex=0 " + nic + "-nographic"},

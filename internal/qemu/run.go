@@ -47,18 +47,69 @@ type CheckError struct {
 func (e *CheckError) Error() string { return e.Reason }
 func (e *CheckError) Unwrap() error { return e.Err }
 
-// Check boots c headless and polls the agent until it answers, QEMU exits,
-// the timeout passes or ctx is cancelled. QEMU runs in its own process group
-// and is stopped (SIGTERM to the group, then SIGKILL after the runner's
-// grace time) before Check returns, whatever the outcome; it is also set to
-// die with the calling process.
-func Check(ctx context.Context, r process.Runner, c Config, o CheckOptions) (*Result, error) {
-	c.Mode = ModeCheck
-	if err := c.Validate(); err != nil {
-		return nil, err
+// machine is a headless QEMU started for a check: its console and stderr
+// rings, and a way to stop it that waits for it to be gone.
+type machine struct {
+	serial, stderr *Ring
+	start          time.Time
+	done           chan struct{} // closed when QEMU has exited
+	err            error         // QEMU's exit, once done is closed
+	stop           context.CancelFunc
+
+	mu  sync.Mutex
+	pid int
+}
+
+// boot starts c in check mode in its own process group, set to die with
+// the calling process. It does not wait for anything.
+func boot(ctx context.Context, r process.Runner, c Config, o CheckOptions) *machine {
+	m := &machine{serial: NewRing(o.Lines), stderr: NewRing(20), done: make(chan struct{})}
+	cmd := c.Cmd()
+	cmd.Stdout = m.serial
+	if o.Serial != nil {
+		cmd.Stdout = &tee{a: m.serial, b: o.Serial}
 	}
+	cmd.Stderr = m.stderr
+	cmd.Group = true
+	cmd.KillWithParent = true
+	cmd.Started = func(p int) {
+		m.mu.Lock()
+		m.pid = p
+		m.mu.Unlock()
+		if o.Started != nil {
+			o.Started(p)
+		}
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stop = stop
+	m.start = o.Now()
+	go func() {
+		m.err = r.Run(runCtx, cmd)
+		close(m.done)
+	}()
+	return m
+}
+
+func (m *machine) getPID() int { m.mu.Lock(); defer m.mu.Unlock(); return m.pid }
+
+// shutdown stops QEMU (SIGTERM to its group: QEMU exits cleanly; SIGKILL
+// after the runner's grace time) and waits for it. It may be called again.
+func (m *machine) shutdown() { m.stop(); <-m.done }
+
+// fail is a CheckError with the console's and QEMU's last lines.
+func (m *machine) fail(err error, format string, a ...any) *CheckError {
+	return &CheckError{Reason: fmt.Sprintf(format, a...), Serial: m.serial.Lines(), Stderr: m.stderr.Lines(), PID: m.getPID(), Err: err}
+}
+
+// exitedEarly is the error for QEMU ending before what was awaited.
+func (m *machine) exitedEarly(what string) *CheckError {
+	return m.fail(nil, "QEMU exited %s before %s%s", exitStatus(m.err), what, lastLine(m.stderr.Lines()))
+}
+
+// defaults fills in the options' defaults.
+func (o *CheckOptions) defaults() error {
 	if o.Timeout <= 0 {
-		return nil, errors.New("check: a timeout is required")
+		return errors.New("check: a timeout is required")
 	}
 	if o.Interval <= 0 {
 		o.Interval = 500 * time.Millisecond
@@ -72,38 +123,26 @@ func Check(ctx context.Context, r process.Runner, c Config, o CheckOptions) (*Re
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	base := fmt.Sprintf("http://127.0.0.1:%d", c.HostPort)
-	serial, stderr := NewRing(o.Lines), NewRing(20)
-	var mu sync.Mutex
-	pid := 0
-	cmd := c.Cmd()
-	cmd.Stdout = serial
-	if o.Serial != nil {
-		cmd.Stdout = &tee{a: serial, b: o.Serial}
-	}
-	cmd.Stderr = stderr
-	cmd.Group = true
-	cmd.KillWithParent = true
-	cmd.Started = func(p int) {
-		mu.Lock()
-		pid = p
-		mu.Unlock()
-		if o.Started != nil {
-			o.Started(p)
-		}
-	}
-	getPID := func() int { mu.Lock(); defer mu.Unlock(); return pid }
+	return nil
+}
 
-	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	defer stop()
-	exited := make(chan error, 1)
-	start := o.Now()
-	go func() { exited <- r.Run(runCtx, cmd) }()
-	// shutdown stops QEMU (SIGTERM: QEMU exits cleanly) and waits for it.
-	shutdown := func() { stop(); <-exited }
-	fail := func(err error, format string, a ...any) *CheckError {
-		return &CheckError{Reason: fmt.Sprintf(format, a...), Serial: serial.Lines(), Stderr: stderr.Lines(), PID: getPID(), Err: err}
+// Check boots c headless and polls the agent until it answers, QEMU exits,
+// the timeout passes or ctx is cancelled: the plain probe, for images that
+// run without Ironic (CheckAgent proves the whole agent). QEMU runs in its
+// own process group and is stopped (SIGTERM to the group, then SIGKILL
+// after the runner's grace time) before Check returns, whatever the
+// outcome; it is also set to die with the calling process.
+func Check(ctx context.Context, r process.Runner, c Config, o CheckOptions) (*Result, error) {
+	c.Mode = ModeCheck
+	if err := c.Validate(); err != nil {
+		return nil, err
 	}
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", c.HostPort)
+	m := boot(ctx, r, c, o)
+	defer m.shutdown()
 
 	deadline := time.NewTimer(o.Timeout)
 	defer deadline.Stop()
@@ -112,14 +151,14 @@ func Check(ctx context.Context, r process.Runner, c Config, o CheckOptions) (*Re
 	lastErr := errors.New("no probe made yet")
 	for {
 		select {
-		case err := <-exited:
-			return nil, fail(nil, "QEMU exited %s before the agent answered%s", exitStatus(err), lastLine(stderr.Lines()))
+		case <-m.done:
+			return nil, m.exitedEarly("the agent answered")
 		case <-deadline.C:
-			shutdown()
-			return nil, fail(nil, "the agent did not answer on %s/ within %s (last probe: %v)", base, o.Timeout, lastErr)
+			m.shutdown()
+			return nil, m.fail(nil, "the agent did not answer on %s/ within %s (last probe: %v)", base, o.Timeout, lastErr)
 		case <-ctx.Done():
-			shutdown()
-			return nil, fail(ctx.Err(), "interrupted before the agent answered: %v", ctx.Err())
+			m.shutdown()
+			return nil, m.fail(ctx.Err(), "interrupted before the agent answered: %v", ctx.Err())
 		case <-tick.C:
 			pctx, cancel := context.WithTimeout(ctx, o.Interval+4*time.Second)
 			ans, err := Probe(pctx, o.Client, base)
@@ -128,10 +167,9 @@ func Check(ctx context.Context, r process.Runner, c Config, o CheckOptions) (*Re
 				lastErr = err
 				continue
 			}
-			elapsed := o.Now().Sub(start)
-			res := &Result{URL: base + "/", Elapsed: elapsed, Answer: ans, PID: getPID()}
-			shutdown()
-			res.Serial = serial.Lines()
+			res := &Result{URL: base + "/", Elapsed: o.Now().Sub(m.start), Answer: ans, PID: m.getPID()}
+			m.shutdown()
+			res.Serial = m.serial.Lines()
 			return res, nil
 		}
 	}
