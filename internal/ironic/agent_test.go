@@ -18,12 +18,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// cleanStepsAnswer is shaped as IPA's API answers clean.get_clean_steps
-// (api/app.py jsonify of a SyncCommandResult; extensions/clean.py's result
-// with deduplicated steps by manager class).
-const cleanStepsAnswer = `{"id": "5d1b0f49-5d06-4f4b-9d02-0a4e4f5f0f11", "command_name": "get_clean_steps", "command_status": "SUCCEEDED", "command_error": null, "command_result": {"clean_steps": {"GenericHardwareManager": [{"step": "erase_devices", "priority": 10, "interface": "deploy", "reboot_requested": false, "abortable": true}, {"step": "erase_devices_metadata", "priority": 99, "interface": "deploy", "reboot_requested": false, "abortable": true}, {"step": "delete_configuration", "priority": 0, "interface": "raid", "reboot_requested": false, "abortable": true}]}, "hardware_manager_version": {"generic_hardware_manager": "1.2"}}}`
+	"github.com/ipabr/ipabr/internal/ironic/ironictest"
+)
 
 // fakeAgent answers like IPA's API and records the command request.
 type fakeAgent struct {
@@ -51,7 +48,7 @@ func (f *fakeAgent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(400)
 			return
 		}
-		_, _ = io.WriteString(w, cleanStepsAnswer)
+		_, _ = io.WriteString(w, ironictest.CleanStepsAnswer)
 	default:
 		http.NotFound(w, r)
 	}
@@ -191,5 +188,47 @@ func TestAdvertisedPort(t *testing.T) {
 		if got := AdvertisedPort(in); got != want {
 			t.Errorf("%s: %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The test agent and the stand-in agree on the whole protocol: inventory,
+// lookup, heartbeat with the token, then the agent's API with that token.
+func TestProtocolRoundTrip(t *testing.T) {
+	s := standIn(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := l.Addr().String()
+	l.Close()
+	ag, err := ironictest.FromKernelArgs("console=ttyS0 ipa-api-url=" + strings.Replace(s.URL(), "127.0.0.1", "10.0.2.2", 1) +
+		" ipa-inspection-callback-url=" + s.URL() + "/v1/continue_inspection")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag.Listen = listen
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- ag.Run(ctx) }()
+	for s.Observed().Heartbeat == nil {
+		select {
+		case err := <-errc:
+			t.Fatalf("agent: %v", err)
+		case <-s.Changed():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no heartbeat: %+v", s.Observed())
+		}
+	}
+	obs := s.Observed()
+	if obs.Inspection == nil || !obs.Inspection.NodeSeen || obs.Lookup == nil || obs.Lookup.NodeUUID != s.Node().UUID || len(obs.Rejected) != 0 {
+		t.Fatalf("observed %+v", obs)
+	}
+	a, err := NewAgent(obs.Heartbeat.CallbackURL, "", listen, s.Node().Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := a.GetCleanSteps(ctx, s.Node()); err != nil || len(cs.Steps) != 3 {
+		t.Fatalf("clean steps %+v %v", cs, err)
 	}
 }

@@ -7,10 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ipabr/ipabr/internal/ironic/ironictest"
 )
 
 const guestMAC = "52:54:00:12:34:56"
@@ -255,10 +256,7 @@ func TestHeartbeat(t *testing.T) {
 
 func TestContinueInspection(t *testing.T) {
 	s := standIn(t)
-	doc, err := os.ReadFile("testdata/inspection.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := ironictest.Inspection
 	// inspector.py's call_inspector sends no version header.
 	a := call(t, s, "POST", "/v1/continue_inspection", bytes.NewReader(doc), jsonType, jsonAccept)
 	var got struct{ UUID string }
@@ -365,7 +363,7 @@ func TestNewNode(t *testing.T) {
 // FuzzAPI sends arbitrary bodies to every endpoint: the answer is always a
 // well-formed status, never a crash.
 func FuzzAPI(f *testing.F) {
-	doc, _ := os.ReadFile("testdata/inspection.json")
+	doc := ironictest.Inspection
 	f.Add("/v1/continue_inspection", doc)
 	f.Add("/v1/heartbeat/", []byte(fmt.Sprintf(heartbeatShape, "t")))
 	f.Add("/v1/lookup", []byte(`{}`))

@@ -42,6 +42,9 @@ type CheckError struct {
 	Stderr []string // what QEMU itself printed last
 	PID    int
 	Err    error // context.Canceled when the caller gave up
+	// The agent check's phase that failed, and what it saw until then.
+	Phase  Phase
+	Report *Report
 }
 
 func (e *CheckError) Error() string { return e.Reason }
