@@ -257,6 +257,9 @@ func CheckAgent(ctx context.Context, r process.Runner, c Config, o CheckOptions,
 	}
 	defer os.RemoveAll(dir)
 	if c.Disks, err = MakeDisks(ctx, r, a.ImgBinary, dir); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted while making the scratch disks: %w", ctx.Err())
+		}
 		return nil, err
 	}
 	if c.MAC == "" {
@@ -333,7 +336,9 @@ func (ck *agentCheck) run(ctx context.Context) (*Report, error) {
 			return ck.callAgent(ctx)
 		}
 		if budget := ck.phases[Phases[ck.cur]]; ck.o.Now().Sub(ck.curStart) >= budget {
-			return nil, ck.failed(ck.m.fail(nil, "%s did not come within %s of %s%s", capitalise(Phases[ck.cur].awaited()), budget, ck.since(), ck.hints()))
+			e := ck.phaseFail(Phases[ck.cur], "%s did not come within %s of %s%s", capitalise(Phases[ck.cur].awaited()), budget, ck.since(), ck.hints())
+			e.PhaseTimeout = true
+			return nil, ck.failed(e)
 		}
 	}
 }
@@ -454,7 +459,9 @@ func (ck *agentCheck) callAgent(ctx context.Context) (*Report, error) {
 	case a := <-done:
 		if a.err != nil {
 			if errors.Is(a.err, context.DeadlineExceeded) || callCtx.Err() != nil {
-				return nil, ck.failed(ck.phaseFail(PhaseAgent, "%s did not come within %s of the heartbeat: %v", capitalise(PhaseAgent.awaited()), budget, a.err))
+				e := ck.phaseFail(PhaseAgent, "%s did not come within %s of the heartbeat: %v", capitalise(PhaseAgent.awaited()), budget, a.err)
+				e.PhaseTimeout = true
+				return nil, ck.failed(e)
 			}
 			return nil, ck.failed(ck.phaseFail(PhaseAgent, "the agent's API failed: %v", a.err))
 		}

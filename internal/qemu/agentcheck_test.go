@@ -96,7 +96,7 @@ func (rg *agentRig) check(ctx context.Context) (*Report, error) {
 func (rg *agentRig) assertCleanedUp() {
 	rg.t.Helper()
 	assertGone(rg.t, filepath.Join(rg.t.TempDir(), "none"), rg.pids.list...)
-	if left, _ := os.ReadDir(rg.tmp); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(rg.tmp, "ipabr-qemu-*")); len(left) != 0 {
 		rg.t.Errorf("left in TMPDIR: %v", left)
 	}
 	if rg.apiURL == "" {
@@ -187,7 +187,7 @@ func TestCheckAgentFailures(t *testing.T) {
 			if !errors.As(err, &ce) {
 				t.Fatalf("want a *CheckError, got %v", err)
 			}
-			if ce.Phase != tc.phase || !strings.HasPrefix(ce.Reason, tc.want) {
+			if ce.Phase != tc.phase || !strings.HasPrefix(ce.Reason, tc.want) || ce.PhaseTimeout != (tc.timeouts != nil) {
 				t.Fatalf("phase %s: %s\nwant phase %s: %s", ce.Phase, ce.Reason, tc.phase, tc.want)
 			}
 			if ce.Report == nil || ce.Report.OK || ce.Report.Error != ce.Reason || ce.Report.FailedPhase != tc.phase || len(ce.Serial) == 0 {
@@ -236,7 +236,7 @@ func TestCheckAgentSetupErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "making the scratch disks:") || !strings.Contains(err.Error(), "No space left on device") || len(rg.pids.list) != 0 {
 		t.Fatalf("qemu-img failing: %v (pids %v)", err, rg.pids.list)
 	}
-	if left, _ := os.ReadDir(rg.tmp); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(rg.tmp, "ipabr-qemu-*")); len(left) != 0 {
 		t.Errorf("left in TMPDIR: %v", left)
 	}
 }

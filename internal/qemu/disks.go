@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/ipabr/ipabr/internal/process"
 )
@@ -67,6 +68,10 @@ func (d Disk) args(n int) []string {
 // MakeDisks creates ScratchDisks in dir with qemu-img and returns them with
 // their files.
 func MakeDisks(ctx context.Context, r process.Runner, qemuImg, dir string) ([]Disk, error) {
+	// Creating an empty qcow2 file takes milliseconds; a minute means a
+	// qemu-img that hangs.
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	var disks []Disk
 	for _, d := range ScratchDisks {
 		d.File = filepath.Join(dir, d.Kind+".qcow2")

@@ -42,9 +42,11 @@ type CheckError struct {
 	Stderr []string // what QEMU itself printed last
 	PID    int
 	Err    error // context.Canceled when the caller gave up
-	// The agent check's phase that failed, and what it saw until then.
-	Phase  Phase
-	Report *Report
+	// The agent check's phase that failed, whether it ran out of its own
+	// time, and what the check saw until then.
+	Phase        Phase
+	PhaseTimeout bool
+	Report       *Report
 }
 
 func (e *CheckError) Error() string { return e.Reason }
