@@ -2,10 +2,12 @@ package qemucmd
 
 // The boot tier (ARCHITECTURE.md §5): real QEMU boots the fixture (see
 // fixture_test.go) under TCG, the slowest case and what CI has, through the
-// whole command. Runs whenever qemu-system-x86_64 is on PATH.
+// whole command, against the stand-in Ironic. Runs whenever
+// qemu-system-x86_64 (and qemu-img) are on PATH.
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/qemu"
+	"github.com/ipabr/ipabr/internal/testenv"
 )
 
 // Small and short: the fixture needs little memory, and a budget of a few
@@ -26,21 +29,38 @@ var fixtureArgs = []string{"--memory", "256M", "--cpus", "1"}
 
 const bootTimeout = "3m"
 
-// bootTime extracts the boot-to-agent time from the success line.
-func bootTime(t *testing.T, out string) float64 {
+// agentBootTier is the boot tier for the agent check, which also needs
+// qemu-img for its scratch disks.
+func agentBootTier(t *testing.T) *bootFixture {
 	t.Helper()
-	m := regexp.MustCompile(`^✓ Agent answered on http://127\.0\.0\.1:(\d+)/ after (\d+\.\d)s \(OpenStack Ironic Python Agent API, versions v1; TCG\)\n$`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no success line with the time in %q", out)
+	fx := bootTier(t)
+	testenv.Program(t, "boot", "qemu-img")
+	return fx
+}
+
+// phaseTimes reads the summary's phase lines: "  DHCP  3.1s  10.0.2.15".
+func phaseTimes(t *testing.T, out string) map[string]float64 {
+	t.Helper()
+	times := map[string]float64{}
+	for _, m := range regexp.MustCompile(`(?m)^  (DHCP|inventory|lookup|heartbeat|agent API) +(\d+\.\d)s`).FindAllStringSubmatch(out, -1) {
+		times[m[1]], _ = strconv.ParseFloat(m[2], 64)
 	}
-	s, _ := strconv.ParseFloat(m[2], 64)
-	return s
+	if len(times) != 5 {
+		t.Fatalf("the summary lacks phase times:\n%s", out)
+	}
+	return times
+}
+
+func logTimes(t *testing.T, what string, times map[string]float64) {
+	t.Logf("%s (TCG): DHCP %.1fs, inventory %.1fs, lookup %.1fs, heartbeat %.1fs, agent API %.1fs",
+		what, times["DHCP"], times["inventory"], times["lookup"], times["heartbeat"], times["agent API"])
 }
 
 // BIOS boot with the asked-for port taken: another one is chosen, printed
-// and used, the agent answers, and QEMU is gone afterwards.
+// and used; the agent goes through every phase; the summary shows the
+// scratch disks and the NIC QEMU gave it; nothing is left behind.
 func TestBootCheckBIOS(t *testing.T) {
-	fx := bootTier(t)
+	fx := agentBootTier(t)
 	e := newEnv(t)
 	taken := holdPort(t)
 	log := filepath.Join(t.TempDir(), "serial.log")
@@ -49,52 +69,118 @@ func TestBootCheckBIOS(t *testing.T) {
 	if code := e.run(context.Background(), args...); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	secs := bootTime(t, e.out.String())
+	out := e.out.String()
 	m := regexp.MustCompile(`Port (\d+) on 127\.0\.0\.1 is in use; forwarding port (\d+) to the agent instead\.`).FindStringSubmatch(e.errOut.String())
-	if m == nil || m[1] != fmt.Sprint(taken) || m[2] == m[1] || !strings.Contains(e.out.String(), "127.0.0.1:"+m[2]+"/") {
-		t.Fatalf("port %d was taken, but no other port was chosen and used: %q %q", taken, e.errOut, e.out)
+	if m == nil || m[1] != fmt.Sprint(taken) || m[2] == m[1] || !strings.Contains(out, "  agent API  ") || !strings.Contains(out, "http://127.0.0.1:"+m[2]+"/\n") {
+		t.Fatalf("port %d was taken, but no other port was chosen and used: %q %q", taken, e.errOut, out)
+	}
+	for _, re := range []string{
+		`^✓ Agent proven in \d+\.\ds under TCG \(BIOS\)`,
+		`\n  DHCP +\d+\.\ds +10\.0\.2\.15\n`,
+		`\n  heartbeat +\d+\.\ds +http://10\.0\.2\.15:9999\n`,
+		`\n  agent version +fixture-1\.0\n`,
+		`\n  CPUs +1 × .+ \(x86_64\)\n`,
+		`\n  boot mode +bios\n`,
+		`\n  disks +/dev/nvme0n1 +2 GiB +QEMU NVMe Ctrl\n +/dev/vda +1 GiB +-\n`,
+		`\n  NICs +eth0 +52:54:00:12:34:56 +e1000\n`,
+		`\n  hardware managers +fixture_hardware_manager 1\.0\n`,
+		`\n  clean steps +2: erase_devices_metadata \(99\), erase_devices \(10\)\n`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("summary does not match %s:\n%s", re, out)
+		}
 	}
 	b, _ := os.ReadFile(log)
-	if !strings.Contains(string(b), "fixture: responder up on port 9999") {
-		t.Fatalf("serial log lacks the fixture's responder line:\n%s", b)
+	for _, want := range []string{"fixture: inventory accepted", "fixture: agent API up on port 9999", "fixture: heartbeat accepted"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("serial log lacks %q:\n%s", want, b)
+		}
 	}
 	e.assertNoSurvivors()
-	t.Logf("BIOS boot-to-agent (TCG): %.1fs", secs)
+	logTimes(t, "BIOS", phaseTimes(t, out))
 }
 
-// UEFI (OVMF) with virtio-net.
+// UEFI (OVMF) with virtio-net, as JSON, with the inventory kept.
 func TestBootCheckUEFI(t *testing.T) {
-	fx := bootTier(t)
+	fx := agentBootTier(t)
 	if _, err := qemu.FindOVMF(func(p string) bool { _, err := os.Stat(p); return err == nil }); err != nil {
-		fmt.Println("SKIP boot-uefi: OVMF not installed (apt-get install ovmf)")
-		t.Skip("SKIP boot-uefi: OVMF not installed (apt-get install ovmf)")
+		testenv.Skip(t, "boot-uefi", "OVMF not installed (apt-get install ovmf)")
 	}
 	e := newEnv(t)
-	args := append([]string{"--check", "--uefi", "--nic", "virtio-net-pci", "--kernel", fx.Kernel, "--initrd", fx.Initrd,
+	inv := filepath.Join(t.TempDir(), "inventory.json")
+	args := append([]string{"--check", "--json", "--inventory", inv, "--uefi", "--nic", "virtio-net-pci", "--kernel", fx.Kernel, "--initrd", fx.Initrd,
 		"--append", "panic=-1", "--port", fmt.Sprint(freePort(t)), "--timeout", bootTimeout}, fixtureArgs...)
 	if code := e.run(context.Background(), args...); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	secs := bootTime(t, e.out.String())
 	if !strings.Contains(e.errOut.String(), "(UEFI) under TCG") {
 		t.Fatalf("not announced as a UEFI boot: %q", e.errOut)
 	}
+	var rep qemu.Report
+	if err := json.Unmarshal(e.out.Bytes(), &rep); err != nil {
+		t.Fatalf("stdout is not the report: %v\n%s", err, e.out)
+	}
+	if !rep.OK || rep.Firmware != "uefi" || rep.BootMode != "uefi" || len(rep.NICs) != 1 || rep.NICs[0].Driver != "virtio_net" || rep.NICs[0].MAC != qemu.GuestMAC ||
+		len(rep.Disks) != 2 || len(rep.Phases) != 5 || rep.DHCPAddress != "10.0.2.15" || rep.AgentVersion != "fixture-1.0" || len(rep.CleanSteps) != 2 {
+		t.Fatalf("report %s", e.out)
+	}
+	b, err := os.ReadFile(inv)
+	if err != nil || !strings.Contains(string(b), `"current_boot_mode": "uefi"`) || !strings.Contains(string(b), `"name": "/dev/nvme0n1", "model": "QEMU NVMe Ctrl", "size": 2147483648`) {
+		t.Fatalf("--inventory: %v %s", err, b)
+	}
 	e.assertNoSurvivors()
-	t.Logf("UEFI boot-to-agent (TCG): %.1fs", secs)
+	times := map[string]float64{}
+	for _, p := range rep.Phases {
+		times[map[qemu.Phase]string{qemu.PhaseDHCP: "DHCP", qemu.PhaseInventory: "inventory", qemu.PhaseLookup: "lookup", qemu.PhaseHeartbeat: "heartbeat", qemu.PhaseAgent: "agent API"}[p.Phase]] = p.Seconds
+	}
+	logTimes(t, "UEFI", times)
 }
 
-// Without a responder the check fails when the timeout passes, with the
-// console's last lines and the reason, and leaves no QEMU behind. This one
-// boot uses the host's real accelerator choice: KVM when QEMU can use it,
-// else TCG with the notice saying why.
-func TestBootCheckNoResponder(t *testing.T) {
-	fx := bootTier(t)
+// The fixture's broken agents: each fails in its phase with its reason.
+func TestBootBrokenAgents(t *testing.T) {
+	fx := agentBootTier(t)
+	for _, tc := range []struct {
+		variant string
+		extra   []string
+		phase   string
+		want    string
+	}{
+		{"noheartbeat", []string{"--phase-timeout", "heartbeat=15s"}, "heartbeat", "A heartbeat (POST /v1/heartbeat) did not come within 15s of the lookup (at "},
+		{"wrongtoken", nil, "heartbeat", "the agent's heartbeat was refused: the heartbeat's agent_token is not the one lookup handed out"},
+		{"nodisks", nil, "inventory", "the inventory lacks the virtio disk (1 GiB, /dev/vd*) and the NVMe disk (2 GiB, /dev/nvme*) that QEMU was given (it lists no disks)"},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			e := newEnv(t)
+			args := append([]string{"--check", "--json", "--kernel", fx.Kernel, "--initrd", fx.Initrd, "--append", "panic=-1 fixture.agent=" + tc.variant,
+				"--port", fmt.Sprint(freePort(t)), "--timeout", bootTimeout}, append(tc.extra, fixtureArgs...)...)
+			start := time.Now()
+			if code := e.run(context.Background(), args...); code != cmdutil.ExitFailure {
+				t.Fatalf("exit %d, want 1", code)
+			}
+			var rep qemu.Report
+			if err := json.Unmarshal(e.out.Bytes(), &rep); err != nil || rep.OK || string(rep.FailedPhase) != tc.phase || !strings.HasPrefix(rep.Error, tc.want) {
+				t.Fatalf("report %s (%v); want phase %s: %s", e.out, err, tc.phase, tc.want)
+			}
+			if !strings.Contains(e.errOut.String(), "error: "+tc.want) || !strings.Contains(e.errOut.String(), "  | fixture: ") {
+				t.Fatalf("stderr lacks the reason or the console:\n%s", e.errOut)
+			}
+			e.assertNoSurvivors()
+			t.Logf("%s: failed in phase %s after %.1fs: %s", tc.variant, rep.FailedPhase, time.Since(start).Seconds(), rep.Error)
+		})
+	}
+}
+
+// Without an agent the check fails when the timeout passes, naming what it
+// waited for, with the console's last lines, and leaves nothing behind.
+// This one boot uses the host's real accelerator choice: KVM when QEMU can
+// use it, else TCG with the notice saying why.
+func TestBootCheckNoAgent(t *testing.T) {
+	fx := agentBootTier(t)
 	e := newEnv(t)
 	e.realKVM = true
 	const timeout = 20 * time.Second
-	port := freePort(t)
-	args := append([]string{"--check", "--kernel", fx.Kernel, "--initrd", fx.Initrd, "--append", "panic=-1 fixture.responder=off",
-		"--port", fmt.Sprint(port), "--timeout", timeout.String()}, fixtureArgs...)
+	args := append([]string{"--check", "--kernel", fx.Kernel, "--initrd", fx.Initrd, "--append", "panic=-1 fixture.agent=off",
+		"--port", fmt.Sprint(freePort(t)), "--timeout", timeout.String()}, fixtureArgs...)
 	start := time.Now()
 	code := e.run(context.Background(), args...)
 	took := time.Since(start)
@@ -108,10 +194,10 @@ func TestBootCheckNoResponder(t *testing.T) {
 	if !regexp.MustCompile(`Last \d+ lines of the serial console \(ttyS0\):\n(  \| .*\n)+`).MatchString(errOut) {
 		t.Fatalf("no serial lines in stderr:\n%s", errOut)
 	}
-	if want := fmt.Sprintf("the agent did not answer on http://127.0.0.1:%d/ within 20s", port); !strings.Contains(errOut, want) {
-		t.Fatalf("stderr lacks %q:\n%s", want, errOut)
+	if !regexp.MustCompile(`error: the check's timeout of 20s passed while waiting for (a DHCP lease|the inspection inventory \(POST /v1/continue_inspection\))\n`).MatchString(errOut) {
+		t.Fatalf("stderr does not name the phase:\n%s", errOut)
 	}
-	if !strings.Contains(errOut, "fixture: responder disabled") {
+	if !strings.Contains(errOut, "fixture: agent disabled") {
 		t.Logf("note: the guest had not finished booting within %s", timeout)
 	}
 	kvmErr := qemu.KVMAvailable(qemu.KVMDevice)
@@ -129,10 +215,28 @@ func TestBootCheckNoResponder(t *testing.T) {
 	e.assertNoSurvivors()
 }
 
+// --no-ironic keeps the plain probe: the fixture, without ipa-api-url,
+// serves only its API, and the root document answers.
+func TestBootPlainProbe(t *testing.T) {
+	fx := bootTier(t)
+	e := newEnv(t)
+	args := append([]string{"--check", "--no-ironic", "--kernel", fx.Kernel, "--initrd", fx.Initrd, "--append", "panic=-1",
+		"--port", fmt.Sprint(freePort(t)), "--timeout", bootTimeout}, fixtureArgs...)
+	if code := e.run(context.Background(), args...); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	m := regexp.MustCompile(`^✓ Agent answered on http://127\.0\.0\.1:\d+/ after (\d+\.\d)s \(OpenStack Ironic Python Agent API, versions v1; TCG\)\n$`).FindStringSubmatch(e.out.String())
+	if m == nil {
+		t.Fatalf("no success line with the time in %q", e.out)
+	}
+	e.assertNoSurvivors()
+	t.Logf("BIOS boot-to-agent, plain probe (TCG): %ss", m[1])
+}
+
 // QEMU refusing to start (a kernel that is not one) fails at once with
 // QEMU's own message.
 func TestBootQEMUExits(t *testing.T) {
-	fx := bootTier(t)
+	fx := agentBootTier(t)
 	e := newEnv(t)
 	junk := filepath.Join(t.TempDir(), "not-a-kernel")
 	if err := os.WriteFile(junk, []byte("not a kernel\n"), 0o644); err != nil {
@@ -141,7 +245,7 @@ func TestBootQEMUExits(t *testing.T) {
 	start := time.Now()
 	code := e.run(context.Background(), append([]string{"--check", "--kernel", junk, "--initrd", fx.Initrd,
 		"--port", fmt.Sprint(freePort(t)), "--timeout", "1m"}, fixtureArgs...)...)
-	if code != cmdutil.ExitFailure || !strings.Contains(e.errOut.String(), "QEMU exited with status 1 before the agent answered: qemu") {
+	if code != cmdutil.ExitFailure || !strings.Contains(e.errOut.String(), "QEMU exited with status 1 before a DHCP lease: qemu") {
 		t.Fatalf("exit %d: %s", code, e.errOut)
 	}
 	if d := time.Since(start); d > 20*time.Second {
@@ -150,17 +254,38 @@ func TestBootQEMUExits(t *testing.T) {
 	e.assertNoSurvivors()
 }
 
-// Interrupting ipabr (Ctrl-C, SIGTERM: a cancelled context) stops QEMU.
+// Interrupting ipabr (Ctrl-C, SIGTERM: a cancelled context) stops QEMU and
+// the stand-in API and removes the scratch disks, while the agent boots and
+// once it is waiting for a heartbeat that never comes.
 func TestBootInterrupted(t *testing.T) {
-	fx := bootTier(t)
-	e := newEnv(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(3*time.Second, cancel)
-	cmd := e.command()
-	cmd.SetArgs(append([]string{"--check", "--kernel", fx.Kernel, "--initrd", fx.Initrd,
-		"--port", fmt.Sprint(freePort(t)), "--timeout", "1m"}, fixtureArgs...))
-	if err := cmd.ExecuteContext(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled (exit 130)", err)
+	fx := agentBootTier(t)
+	for _, tc := range []struct {
+		variant string
+		after   time.Duration
+	}{{"", 3 * time.Second}, {"noheartbeat", 0}} {
+		e := newEnv(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		log := filepath.Join(t.TempDir(), "serial.log")
+		if tc.after > 0 {
+			time.AfterFunc(tc.after, cancel)
+		} else {
+			// Cancel once the agent has looked its node up.
+			go func() {
+				for ctx.Err() == nil {
+					if b, _ := os.ReadFile(log); strings.Contains(string(b), "fixture: not heartbeating") {
+						cancel()
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}()
+		}
+		cmd := e.command()
+		cmd.SetArgs(append([]string{"--check", "--kernel", fx.Kernel, "--initrd", fx.Initrd, "--append", "fixture.agent=" + tc.variant,
+			"--serial-log", log, "--port", fmt.Sprint(freePort(t)), "--timeout", bootTimeout}, fixtureArgs...))
+		if err := cmd.ExecuteContext(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("%q: err = %v, want context.Canceled (exit 130)", tc.variant, err)
+		}
+		e.assertNoSurvivors()
 	}
-	e.assertNoSurvivors()
 }

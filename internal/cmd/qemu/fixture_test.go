@@ -2,12 +2,13 @@ package qemucmd
 
 // The boot tier's fixture: a Debian kernel (apt-get download, dpkg-deb -x;
 // nothing is installed) and an initramfs assembled here from busybox-static
-// and the kernel's NIC modules. Its /init loads the NIC drivers, gets an
-// address with udhcpc and serves a copy of IPA's API root document on port
-// 9999 with busybox httpd, unless the kernel arguments say
-// fixture.responder=off. The kernel, modules and busybox are cached in
-// $XDG_CACHE_HOME/ipabr-test/boot-<kernel version>/ (default ~/.cache), so
-// only the first run downloads anything.
+// and the kernel's NIC and disk modules. Its /init loads the drivers, gets
+// an address with udhcpc and starts /agent.sh, a stand-in for IPA in busybox
+// sh that follows IPA's protocol from the kernel command line (see
+// fixtureAgent), unless the arguments say fixture.agent=off. The kernel,
+// modules and busybox are cached in $XDG_CACHE_HOME/ipabr-test/
+// boot-<kernel version>-<modules>/ (default ~/.cache), so only the first run
+// downloads anything.
 
 import (
 	"bytes"
@@ -31,15 +32,16 @@ import (
 	"github.com/ipabr/ipabr/internal/testenv"
 )
 
-// fixtureModules are the NIC drivers the fixture loads (with what they
-// depend on): e1000, the default NIC, and virtio-net for --nic virtio.
-var fixtureModules = []string{"e1000", "virtio_pci", "virtio_net"}
+// fixtureModules are the drivers the fixture loads (with what they depend
+// on): e1000, the default NIC; virtio-net for --nic virtio; and the disk
+// controllers of the check's scratch disks, virtio-blk and NVMe.
+var fixtureModules = []string{"e1000", "virtio_pci", "virtio_net", "virtio_blk", "nvme"}
 
 // ipaRootDocument is shaped like ironic_python_agent/api/app.py's root.
 const ipaRootDocument = `{"name": "OpenStack Ironic Python Agent API", "description": "Ironic Python Agent is a provisioning agent for OpenStack Ironic (ipabr boot fixture)", "versions": [{"id": "v1", "links": [{"href": "http://10.0.2.15:9999/v1/", "rel": "self"}], "min_version": "1.0", "version": "1.16", "status": "CURRENT"}], "default_version": {"id": "v1", "links": [{"href": "http://10.0.2.15:9999/v1/", "rel": "self"}], "min_version": "1.0", "version": "1.16", "status": "CURRENT"}}`
 
 const fixtureInit = `#!/bin/busybox sh
-# ipabr boot fixture: bring the NIC up with DHCP and answer like IPA on 9999.
+# ipabr boot fixture: load the drivers, bring the NIC up with DHCP, start the agent.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -59,10 +61,10 @@ done
 echo "fixture: interface ${ifc:-none}"
 ip link set "$ifc" up
 udhcpc -i "$ifc" -s /udhcpc.sh -q -n -t 10 -T 1 || echo "fixture: no DHCP lease"
-if grep -q 'fixture.responder=off' /proc/cmdline; then
-	echo "fixture: responder disabled"
+if grep -q 'fixture.agent=off' /proc/cmdline; then
+	echo "fixture: agent disabled"
 else
-	httpd -p 9999 -h /www && echo "fixture: responder up on port 9999"
+	/agent.sh "$ifc" &
 fi
 while :; do sleep 3600; done
 `
@@ -71,7 +73,116 @@ const fixtureDHCPScript = `#!/bin/sh
 [ "$1" = bound ] || exit 0
 ip addr add "$ip/${mask:-24}" dev "$interface"
 [ -n "$router" ] && ip route add default via "$router"
+echo "$ip" > /tmp/ip
 echo "fixture: $interface has $ip"
+`
+
+// fixtureAgent plays IPA's start-up (ironic_python_agent/agent.py, run)
+// from the kernel command line: the inventory (hardware.py's fields, read
+// from /sys and /proc) to ipa-inspection-callback-url, lookup by MAC at
+// ipa-api-url, the agent API on 9999 (busybox httpd: the root document,
+// /v1/status, and commands through cgi-bin/index.cgi), then heartbeats
+// with the token. fixture.agent= picks a broken variant: noheartbeat,
+// wrongtoken (a token of its own), nodisks (an inventory without disks).
+// Without ipa-api-url it only serves the API, as IPA does.
+const fixtureAgent = `#!/bin/sh
+ifc=$1
+arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
+api=$(arg ipa-api-url)
+callback=$(arg ipa-inspection-callback-url)
+variant=$(arg fixture.agent)
+version=fixture-1.0
+printf '{"started_at": %s, "version": "%s"}\n' "$(date +%s)" "$version" > /www/v1/status
+serve() { httpd -p 9999 -h /www && echo "fixture: agent API up on port 9999"; }
+if [ -z "$api" ]; then
+	echo "fixture: no ipa-api-url, serving the agent API only"
+	serve
+	exit 0
+fi
+json() { tr -d '"\\' | sed 's/ *$//'; }
+ip=$(cat /tmp/ip 2>/dev/null)
+mac=$(cat /sys/class/net/$ifc/address)
+nics=
+for d in /sys/class/net/*; do
+	n=${d##*/}
+	[ "$n" = lo ] && continue
+	drv=$(basename "$(readlink $d/device/driver)")
+	a=$(ip -4 -o addr show dev "$n" | sed -n 's/.* inet \([0-9.]*\).*/\1/p' | head -n 1)
+	nics="$nics${nics:+, }{\"name\": \"$n\", \"mac_address\": \"$(cat $d/address)\", \"ipv4_address\": \"$a\", \"has_carrier\": true, \"driver\": \"$drv\"}"
+done
+disks=
+for d in /sys/block/*; do
+	n=${d##*/}
+	case "$n" in loop*|ram*|sr*|fd*) continue ;; esac
+	[ "$variant" = nodisks ] && continue
+	size=$(( $(cat $d/size) * 512 ))
+	model=$(cat $d/device/model 2>/dev/null | json)
+	serial=$(cat $d/serial 2>/dev/null || cat $d/device/serial 2>/dev/null)
+	serial=$(echo $serial | json)
+	rot=false; [ "$(cat $d/queue/rotational)" = 1 ] && rot=true
+	disks="$disks${disks:+, }{\"name\": \"/dev/$n\", \"model\": \"$model\", \"size\": $size, \"rotational\": $rot, \"serial\": \"$serial\"}"
+done
+mode=bios; [ -d /sys/firmware/efi ] && mode=uefi
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1 | json)
+cpus=$(grep -c ^processor /proc/cpuinfo)
+mem=$(( $(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) * 1024 ))
+dmi() { cat /sys/class/dmi/id/$1 2>/dev/null | json; }
+printf '%s' "{\"inventory\": {\"interfaces\": [$nics], \"cpu\": {\"model_name\": \"$cpu\", \"frequency\": \"\", \"count\": $cpus, \"architecture\": \"$(uname -m)\", \"flags\": []}, \"disks\": [$disks], \"memory\": {\"total\": $mem, \"physical_mb\": null}, \"bmc_address\": null, \"bmc_v6address\": null, \"system_vendor\": {\"product_name\": \"$(dmi product_name)\", \"serial_number\": \"$(dmi product_serial)\", \"manufacturer\": \"$(dmi sys_vendor)\", \"firmware\": {\"vendor\": \"$(dmi bios_vendor)\", \"version\": \"$(dmi bios_version)\", \"build_date\": \"$(dmi bios_date)\"}}, \"boot\": {\"current_boot_mode\": \"$mode\", \"pxe_interface\": null}, \"hostname\": \"$(hostname)\"}, \"boot_interface\": null, \"configuration\": {\"collectors\": [\"default\"], \"managers\": [{\"name\": \"fixture_hardware_manager\", \"version\": \"1.0\"}]}, \"error\": null}" > /tmp/inventory.json
+H='Content-Type: application/json'
+A='Accept: application/json'
+wget -q -O /tmp/root.json --header "$A" "$api/" || echo "fixture: GET $api/ failed"
+if wget -q -O /tmp/inspection.out --header "$H" --header "$A" --post-file /tmp/inventory.json "$callback"; then
+	echo "fixture: inventory accepted"
+else
+	echo "fixture: inventory refused"
+fi
+uuid=$(sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p' /tmp/inspection.out 2>/dev/null)
+for i in $(seq 60); do
+	wget -q -O /tmp/lookup.json --header "$A" --header 'X-OpenStack-Ironic-API-Version: 1.62' \
+		"$api/v1/lookup?addresses=$mac${uuid:+&node_uuid=$uuid}" && break
+	echo "fixture: lookup failed, retrying"
+	sleep 2
+done
+node=$(sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p' /tmp/lookup.json)
+token=$(sed -n 's/.*"agent_token": *"\([^"]*\)".*/\1/p' /tmp/lookup.json)
+echo "fixture: node $node"
+echo "$token" > /tmp/agent_token
+serve
+case "$variant" in
+noheartbeat) echo "fixture: not heartbeating"; exit 0 ;;
+wrongtoken) token=fixture-wrong-token-fixture-wrong-token-0000 ;;
+esac
+while :; do
+	if wget -q -O /dev/null --header "$H" --header "$A" --header 'X-OpenStack-Ironic-API-Version: 1.68' \
+		--post-data "{\"callback_url\": \"http://$ip:9999\", \"agent_token\": \"$token\", \"agent_version\": \"$version\"}" \
+		"$api/v1/heartbeat/$node"; then
+		echo "fixture: heartbeat accepted"
+	else
+		echo "fixture: heartbeat refused"
+	fi
+	sleep 30
+done
+`
+
+// fixtureCommands answers POST /v1/commands/?wait=true&agent_token=T as
+// api/app.py does: 401 without the lookup's token, clean.get_clean_steps'
+// result as extensions/clean.py shapes it. busybox httpd runs it for the
+// directory /v1/commands/, which has no index.html.
+const fixtureCommands = `#!/bin/sh
+reply() { printf 'Status: %s\r\nContent-Type: application/json\r\n\r\n%s\n' "$1" "$2"; exit 0; }
+body=$(head -c "${CONTENT_LENGTH:-0}")
+token=$(cat /tmp/agent_token 2>/dev/null)
+[ "$REQUEST_METHOD" = POST ] || reply '405 Method Not Allowed' '{"faultcode": "Client", "faultstring": "The method is not allowed for the requested URL."}'
+[ -n "$token" ] || reply '401 Unauthorized' '{"faultcode": "Client", "faultstring": "Token invalid."}'
+case "&$QUERY_STRING&" in
+*"&agent_token=$token&"*) ;;
+*) reply '401 Unauthorized' '{"faultcode": "Client", "faultstring": "Token invalid."}' ;;
+esac
+case "$body" in
+*'"clean.get_clean_steps"'*) ;;
+*) reply '400 Bad Request' '{"faultcode": "Client", "faultstring": "Unknown command"}' ;;
+esac
+reply '200 OK' '{"id": "7c1c6a3e-0d0e-4f7a-9a52-f1f1f1f1f1f1", "command_name": "get_clean_steps", "command_status": "SUCCEEDED", "command_error": null, "command_result": {"clean_steps": {"FixtureHardwareManager": [{"step": "erase_devices_metadata", "priority": 99, "interface": "deploy", "reboot_requested": false, "abortable": true}, {"step": "erase_devices", "priority": 10, "interface": "deploy", "reboot_requested": false, "abortable": true}]}, "hardware_manager_version": {"fixture_hardware_manager": "1.0"}}}'
 `
 
 type bootFixture struct {
@@ -116,7 +227,8 @@ func buildFixture(logf func(string, ...any)) (*bootFixture, error) {
 		return nil, err
 	}
 	cacheRoot = filepath.Join(cacheRoot, "ipabr-test")
-	dir := filepath.Join(cacheRoot, "boot-"+kver)
+	mods := sha256.Sum256([]byte(strings.Join(fixtureModules, ",")))
+	dir := filepath.Join(cacheRoot, "boot-"+kver+"-"+hex.EncodeToString(mods[:4]))
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err != nil {
 		logf("building the boot fixture for %s in %s", pkg, dir)
 		if err := populateCache(cacheRoot, dir, pkg, kver); err != nil {
@@ -388,13 +500,15 @@ func writeInitrd(dir string) (string, error) {
 	entries := []entry{
 		{name: "bin", mode: dirMode}, {name: "dev", mode: dirMode}, {name: "proc", mode: dirMode},
 		{name: "sys", mode: dirMode}, {name: "lib", mode: dirMode}, {name: "lib/modules", mode: dirMode},
-		{name: "www", mode: dirMode}, {name: "www/v1", mode: dirMode},
+		{name: "www", mode: dirMode}, {name: "www/v1", mode: dirMode}, {name: "www/v1/commands", mode: dirMode},
+		{name: "www/cgi-bin", mode: dirMode},
 		{name: "dev/console", mode: charMode, rdev: [2]uint32{5, 1}},
 		{name: "bin/busybox", mode: execMode, data: busybox},
 		{name: "init", mode: execMode, data: []byte(fixtureInit)},
 		{name: "udhcpc.sh", mode: execMode, data: []byte(fixtureDHCPScript)},
+		{name: "agent.sh", mode: execMode, data: []byte(fixtureAgent)},
 		{name: "www/index.html", mode: fileMode, data: []byte(ipaRootDocument + "\n")},
-		{name: "www/v1/status", mode: fileMode, data: []byte(`{"started_at": 0, "version": "fixture"}` + "\n")},
+		{name: "www/cgi-bin/index.cgi", mode: execMode, data: []byte(fixtureCommands)},
 	}
 	mods, err := filepath.Glob(filepath.Join(dir, "modules", "*"))
 	if err != nil {

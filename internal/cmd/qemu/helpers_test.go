@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/ironic/ironictest"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/project"
 	"github.com/ipabr/ipabr/internal/term"
@@ -38,24 +39,51 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// fakeQEMU prints a console and then, by mode: "answer" serves IPA's root
-// document on the forwarded port, "silent" waits, "die" fails like QEMU
-// refusing a kernel. It runs until SIGTERM, as QEMU does.
+// fakeQEMU stands in for qemu-img (create makes the file) and for QEMU: it
+// prints a console and then, by mode: "answer" serves IPA's root document on
+// the forwarded port, "agent" plays IPA against the Ironic API named by
+// -append (ironictest, with the variant of fixture.agent=), "silent" waits,
+// "die" fails like QEMU refusing a kernel. It runs until SIGTERM, as QEMU
+// does.
 func fakeQEMU(mode string, args []string) int {
+	if len(args) == 6 && args[0] == "create" {
+		if err := os.WriteFile(args[4], nil, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "fake qemu-img:", err)
+			return 1
+		}
+		return 0
+	}
 	for i := 1; i <= 60; i++ {
 		fmt.Printf("fake console line %d\r\n", i)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
 	switch mode {
+	case "agent":
+		var appendArgs string
+		for i, a := range args {
+			if a == "-append" && i+1 < len(args) {
+				appendArgs = args[i+1]
+			}
+		}
+		ag, err := ironictest.FromKernelArgs(appendArgs)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fake qemu:", err)
+			return 2
+		}
+		ag.Listen = "127.0.0.1:" + hostPort(args)
+		go func() {
+			if err := ag.Run(ctx); err != nil && ctx.Err() == nil {
+				fmt.Println("fake agent:", err)
+			}
+		}()
+		fmt.Println("fake: agent starting")
 	case "die":
 		fmt.Fprintln(os.Stderr, "qemu-system-x86_64: could not load kernel: fake")
 		return 1
 	case "answer":
-		m := regexp.MustCompile(`hostfwd=tcp:127\.0\.0\.1:(\d+)-:9999`).FindStringSubmatch(strings.Join(args, " "))
-		if m == nil {
-			fmt.Fprintln(os.Stderr, "fake qemu: no hostfwd in", args)
-			return 2
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:"+m[1])
+		port := hostPort(args)
+		l, err := net.Listen("tcp", "127.0.0.1:"+port)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "fake qemu:", err)
 			return 1
@@ -65,17 +93,24 @@ func fakeQEMU(mode string, args []string) int {
 				_, _ = w.Write([]byte(`{"name": "OpenStack Ironic Python Agent API", "versions": [{"id": "v1"}]}`))
 			}))
 		}()
-		fmt.Println("fake: agent up on port " + m[1])
+		fmt.Println("fake: agent up on port " + port)
 	}
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, syscall.SIGTERM)
 	select {
-	case <-c:
+	case <-ctx.Done():
 		fmt.Fprintln(os.Stderr, "qemu-system-x86_64: terminating on signal 15")
 		return 0
 	case <-time.After(5 * time.Minute):
 		return 3
 	}
+}
+
+// hostPort is the host port QEMU's arguments forward to the agent.
+func hostPort(args []string) string {
+	m := regexp.MustCompile(`hostfwd=tcp:127\.0\.0\.1:(\d+)-:9999`).FindStringSubmatch(strings.Join(args, " "))
+	if m == nil {
+		return "0"
+	}
+	return m[1]
 }
 
 // env is one fake machine around the command.
@@ -89,11 +124,13 @@ type env struct {
 	f       *cmdutil.Factory
 	kvm     error // what the KVM check says; nil means usable
 	lookErr error
-	quiet   bool // -q
-	realKVM bool // use the command's own KVM check instead of kvm
+	quiet   bool   // -q
+	realKVM bool   // use the command's own KVM check instead of kvm
+	tmp     string // TMPDIR, where the check makes its temporary directory
 
-	mu   sync.Mutex
-	pids []int
+	mu      sync.Mutex
+	pids    []int
+	apiURLs []string // the stand-in Ironic APIs the command started
 }
 
 func newEnv(t *testing.T) *env {
@@ -104,7 +141,8 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	io, _, out, errOut := term.Test()
-	e := &env{t: t, root: root, images: images, io: io, out: out, errOut: errOut, kvm: errors.New("forced TCG by the test")}
+	e := &env{t: t, root: root, images: images, io: io, out: out, errOut: errOut, kvm: errors.New("forced TCG by the test"), tmp: t.TempDir()}
+	t.Setenv("TMPDIR", e.tmp)
 	p := &project.Project{Root: root, Output: filepath.Join(root, "output"), Buildroot: filepath.Join(root, "buildroot")}
 	e.f = &cmdutil.Factory{
 		IOStreams: io,
@@ -154,6 +192,11 @@ func (e *env) command() *cobra.Command {
 			e.pids = append(e.pids, pid)
 			e.mu.Unlock()
 		}
+		o.APIStarted = func(url string) {
+			e.mu.Lock()
+			e.apiURLs = append(e.apiURLs, url)
+			e.mu.Unlock()
+		}
 		return runQemu(o)
 	})
 	cmd.SetOut(e.io.Out)
@@ -178,12 +221,24 @@ func (e *env) run(ctx context.Context, args ...string) int {
 	return cmdutil.Code(err)
 }
 
-// assertNoSurvivors fails if any QEMU the command started is still running.
+// assertNoSurvivors fails if any QEMU the command started is still running,
+// a stand-in Ironic API still listens or the check's temporary directory
+// (scratch disks, capture) is left.
 func (e *env) assertNoSurvivors() {
 	e.t.Helper()
 	e.mu.Lock()
 	pids := append([]int(nil), e.pids...)
+	urls := append([]string(nil), e.apiURLs...)
 	e.mu.Unlock()
+	for _, u := range urls {
+		if c, err := net.Dial("tcp", strings.TrimPrefix(u, "http://")); err == nil {
+			c.Close()
+			e.t.Errorf("the stand-in Ironic API still listens on %s", u)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(e.tmp, "ipabr-qemu-*")); len(left) > 0 {
+		e.t.Errorf("temporary files left: %v", left)
+	}
 	if len(pids) == 0 {
 		e.t.Fatal("the command reported no QEMU pid")
 	}

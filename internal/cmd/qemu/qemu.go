@@ -5,6 +5,7 @@ package qemucmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/project"
 	"github.com/ipabr/ipabr/internal/qemu"
 	"github.com/ipabr/ipabr/internal/term"
 )
@@ -44,6 +46,8 @@ type Options struct {
 	KVM func(binary string) error
 	// Started receives QEMU's pid when it runs; tests check it is gone after.
 	Started func(pid int)
+	// APIStarted receives the stand-in Ironic API's URL when it listens.
+	APIStarted func(url string)
 
 	Kernel    string
 	Initrd    string
@@ -55,10 +59,15 @@ type Options struct {
 	Append    string
 	NIC       string
 	Check     bool
-	Timeout   time.Duration // 0: TimeoutKVM or TimeoutTCG
-	SerialLog string
-	Display   bool
-	Print     bool
+	NoIronic  bool
+	JSON      bool
+	Inventory string
+	// PhaseTimeouts are --phase-timeout's PHASE=DURATION pairs.
+	PhaseTimeouts map[string]string
+	Timeout       time.Duration // 0: TimeoutKVM or TimeoutTCG
+	SerialLog     string
+	Display       bool
+	Print         bool
 }
 
 // NewCmdQemu builds the command; runF replaces runQemu in tests.
@@ -81,17 +90,27 @@ func NewCmdQemu(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	}
 	cmd := &cobra.Command{
 		Use:   "qemu",
-		Short: "Boot the image in QEMU; --check proves the agent answers on port 9999",
+		Short: "Boot the image in QEMU; --check proves the agent does what Ironic needs",
 		Long: `Boot the image in QEMU with the agent's port 9999 forwarded to 127.0.0.1:--port
 (user-mode networking; another free port is picked and printed when that one
 is taken) and the serial console on ttyS0.
 
 By default QEMU owns the terminal until it exits: the console is shown live,
-Ctrl-A X quits, Ctrl-C goes to the guest. With --check QEMU runs headless
-while ipabr polls http://127.0.0.1:PORT/ until the agent's API root document
-answers (or GET /v1/status does), then stops QEMU and exits 0 printing the
-boot-to-agent time; on timeout, or when QEMU exits first, it exits 1 with the
-last 50 console lines and the reason. QEMU never outlives ipabr.
+Ctrl-A X quits, Ctrl-C goes to the guest.
+
+With --check QEMU runs headless with a scratch virtio disk and NVMe disk
+(qcow2 files made with qemu-img, from Debian's qemu-utils) while ipabr
+serves a stand-in Ironic API on 127.0.0.1 (10.0.2.2 in the guest), named on
+the kernel command line as ipa-api-url and ipa-inspection-callback-url. It
+follows the agent through DHCP, the inspection inventory, lookup and its
+first heartbeat, then calls the agent's GET /v1/status and
+clean.get_clean_steps as Ironic does, and prints a summary (--json: an
+object). It fails, naming the phase and showing the last 50 console lines,
+when a phase does not happen in time, the inventory lacks a disk or NIC QEMU
+gave the guest, the heartbeat carries a wrong token or a call to the agent
+fails. --check --no-ironic only waits until the agent's API root document
+answers (or GET /v1/status does), for images built to run without Ironic.
+QEMU, the stand-in API and the temporary files never outlive ipabr.
 
 The images default to the output directory's images/bzImage and
 images/rootfs.cpio.xz (or ipa.kernel and ipa.initramfs). KVM (-cpu host) is
@@ -100,8 +119,10 @@ default timeout. --uefi boots Debian's OVMF firmware (package ovmf); --iso
 boots the hybrid ISO, as virtual media would. --print shows the qemu command
 line instead of running it.`,
 		Example: `  ipabr qemu --check
+  ipabr qemu --check --json --inventory inventory.json
+  ipabr qemu --check --phase-timeout inventory=20m,lookup=10m
   ipabr qemu
-  ipabr qemu --uefi --iso output/images/ipa.iso --check
+  ipabr qemu --uefi --iso output/images/ipa.iso --check --no-ironic
   ipabr qemu --print > boot.sh`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -125,8 +146,12 @@ line instead of running it.`,
 	fl.IntVar(&opts.Port, "port", qemu.AgentPort, "host `PORT` on 127.0.0.1 forwarded to the agent's port 9999 (another free one when taken)")
 	fl.StringVar(&opts.Append, "append", "", "extra kernel `ARGS`; console=ttyS0 is added unless they set console=")
 	fl.StringVar(&opts.NIC, "nic", "e1000", "NIC `MODEL`: e1000, e1000e, virtio-net-pci (or virtio), rtl8139")
-	fl.BoolVar(&opts.Check, "check", false, "boot headless, wait until the agent answers, exit 0 (answered) or 1")
-	fl.DurationVar(&opts.Timeout, "timeout", 0, "with --check: the `DURATION` the agent has to answer in (default 10m with KVM, 30m under TCG)")
+	fl.BoolVar(&opts.Check, "check", false, "boot headless and prove the agent against a stand-in Ironic; exit 0 (proven) or 1")
+	fl.BoolVar(&opts.NoIronic, "no-ironic", false, "with --check: only wait until the agent's API answers (images without Ironic)")
+	fl.BoolVar(&opts.JSON, "json", false, "with --check: print the result as a JSON object (also on failure)")
+	fl.StringVar(&opts.Inventory, "inventory", "", "with --check: write the inventory document the agent sent to `FILE` (also on failure)")
+	fl.StringToStringVar(&opts.PhaseTimeouts, "phase-timeout", nil, "with --check: `PHASE=DURATION` pairs for dhcp, inventory, lookup, heartbeat, agent (default 2m,5m,5m,5m,3m with KVM, 3× under TCG)")
+	fl.DurationVar(&opts.Timeout, "timeout", 0, "with --check: the `DURATION` the whole check may take (default 10m with KVM, 30m under TCG)")
 	fl.StringVar(&opts.SerialLog, "serial-log", "", "also write the serial console to `FILE`")
 	fl.BoolVar(&opts.Display, "display", false, "open a graphical window (VGA console) as well")
 	fl.BoolVar(&opts.Print, "print", false, "print the qemu command line instead of running it")
@@ -175,8 +200,11 @@ func runQemu(opts *Options) error {
 		}
 		opts.notice(s, "Note: KVM is not usable (%v), so QEMU emulates the CPU (TCG): much slower%s.", kvmErr, extra)
 	}
-	if opts.Check {
+	switch {
+	case opts.Check && opts.NoIronic:
 		return opts.check(s, cfg, timeout)
+	case opts.Check:
+		return opts.checkAgent(s, cfg, timeout)
 	}
 	return opts.interactive(s, cfg)
 }
@@ -197,6 +225,12 @@ func (opts *Options) config() (qemu.Config, error) {
 		return cfg, cmdutil.UsageError("--timeout only applies with --check")
 	case opts.Print && opts.Check:
 		return cfg, cmdutil.UsageError("--print shows the interactive command line; it cannot be combined with --check")
+	case !opts.Check && (opts.NoIronic || opts.JSON || opts.Inventory != "" || len(opts.PhaseTimeouts) > 0):
+		return cfg, cmdutil.UsageError("--no-ironic, --json, --inventory and --phase-timeout only apply with --check")
+	case opts.NoIronic && (opts.JSON || opts.Inventory != "" || len(opts.PhaseTimeouts) > 0):
+		return cfg, cmdutil.UsageError("--json, --inventory and --phase-timeout belong to the agent check; --no-ironic only waits for the agent's API")
+	case opts.Check && !opts.NoIronic && opts.ISO != "":
+		return cfg, cmdutil.UsageError("--check names the stand-in Ironic on the kernel command line, which an ISO sets itself; check an ISO with --check --no-ironic, or boot --kernel and --initrd")
 	case opts.ISO != "" && (opts.Kernel != "" || opts.Initrd != ""):
 		return cfg, cmdutil.UsageError("--iso boots the ISO's own kernel; it cannot be combined with --kernel or --initrd")
 	case opts.ISO != "" && opts.Append != "":
@@ -205,6 +239,14 @@ func (opts *Options) config() (qemu.Config, error) {
 	nic, err := qemu.NICModel(opts.NIC)
 	if err != nil {
 		return cfg, cmdutil.UsageError("--nic: %v", err)
+	}
+	if _, err := opts.phaseTimeouts(); err != nil {
+		return cfg, err
+	}
+	if opts.Inventory != "" {
+		if st, err := os.Stat(filepath.Dir(opts.Inventory)); err != nil || !st.IsDir() {
+			return cfg, cmdutil.UsageError("--inventory %s: the directory %s does not exist", opts.Inventory, filepath.Dir(opts.Inventory))
+		}
 	}
 	cfg = qemu.Config{
 		Binary:   qemu.DefaultBinary,
@@ -313,45 +355,124 @@ func (opts *Options) notice(s *cmdutil.Settings, format string, a ...any) {
 	}
 }
 
-func (opts *Options) check(s *cmdutil.Settings, cfg qemu.Config, timeout time.Duration) error {
-	var serial io.Writer
+// checkOptions are the check's options, with the console going to
+// --serial-log and, with -v, to stderr; close the returned file after.
+func (opts *Options) checkOptions(s *cmdutil.Settings, timeout time.Duration) (qemu.CheckOptions, io.Closer, error) {
+	o := qemu.CheckOptions{Timeout: timeout, Lines: SerialLines, Started: opts.Started}
 	var writers []io.Writer
+	var closer io.Closer = io.NopCloser(nil)
 	if opts.SerialLog != "" {
 		f, err := os.Create(opts.SerialLog)
 		if err != nil {
-			return cmdutil.Failure("--serial-log: %v", err)
+			return o, nil, cmdutil.Failure("--serial-log: %v", err)
 		}
-		defer f.Close()
+		closer = f
 		writers = append(writers, f)
 	}
 	if s.Verbose {
 		writers = append(writers, opts.IO.ErrOut)
 	}
 	if len(writers) > 0 {
-		serial = io.MultiWriter(writers...)
+		o.Serial = io.MultiWriter(writers...)
 	}
+	return o, closer, nil
+}
+
+// checkFailure turns a failed check into the command's error, showing the
+// console's last lines.
+func (opts *Options) checkFailure(err error) error {
+	var ce *qemu.CheckError
+	if !errors.As(err, &ce) {
+		return cmdutil.Failure("%v", err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	opts.showSerial(ce.Serial)
+	if ce.PhaseTimeout {
+		return cmdutil.Failure("%s (--phase-timeout %s=DURATION allows longer)", ce.Reason, ce.Phase)
+	}
+	return cmdutil.Failure("%s", ce.Reason)
+}
+
+// check is the plain probe (--check --no-ironic).
+func (opts *Options) check(s *cmdutil.Settings, cfg qemu.Config, timeout time.Duration) error {
+	o, closer, err := opts.checkOptions(s, timeout)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
 	url := fmt.Sprintf("http://127.0.0.1:%d/", cfg.HostPort)
 	opts.notice(s, "Booting %s under %s; waiting up to %s for the agent on %s", bootMedia(cfg), strings.ToUpper(cfg.Accel), shortDuration(timeout), url)
-	res, err := qemu.Check(opts.Context, opts.Runner, cfg, qemu.CheckOptions{
-		Timeout: timeout,
-		Lines:   SerialLines,
-		Serial:  serial,
-		Started: opts.Started,
-	})
+	res, err := qemu.Check(opts.Context, opts.Runner, cfg, o)
 	if err != nil {
-		var ce *qemu.CheckError
-		if !errors.As(err, &ce) {
-			return cmdutil.Failure("%v", err)
-		}
-		if errors.Is(err, context.Canceled) {
-			return err
-		}
-		opts.showSerial(ce.Serial)
-		return cmdutil.Failure("%s", ce.Reason)
+		return opts.checkFailure(err)
 	}
 	st := opts.IO.Styles()
 	fmt.Fprintf(opts.IO.Out, "%s Agent answered on %s after %.1fs (%s; %s)\n",
 		st.Success("✓"), res.URL, res.Elapsed.Seconds(), res.Answer.Describe(), strings.ToUpper(cfg.Accel))
+	return nil
+}
+
+// phaseTimeouts reads --phase-timeout.
+func (opts *Options) phaseTimeouts() (qemu.PhaseTimeouts, error) {
+	t := qemu.PhaseTimeouts{}
+	for name, value := range opts.PhaseTimeouts {
+		p, err := qemu.ParsePhase(name)
+		if err != nil {
+			return nil, cmdutil.UsageError("--phase-timeout: %v", err)
+		}
+		d, err := time.ParseDuration(value)
+		if err != nil || d <= 0 {
+			return nil, cmdutil.UsageError("--phase-timeout %s=%s: want a positive duration such as 90s or 10m", name, value)
+		}
+		t[p] = d
+	}
+	return t, nil
+}
+
+// checkAgent proves the agent against the stand-in Ironic (--check).
+func (opts *Options) checkAgent(s *cmdutil.Settings, cfg qemu.Config, timeout time.Duration) error {
+	img, err := opts.LookPath(qemu.ImgBinary)
+	if err != nil {
+		return cmdutil.Failure("%s not found on PATH; --check makes its scratch disks with it: apt-get install qemu-utils (Fedora: dnf install qemu-img), or use --check --no-ironic", qemu.ImgBinary)
+	}
+	phases, _ := opts.phaseTimeouts() // checked in config
+	o, closer, err := opts.checkOptions(s, timeout)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	a := qemu.AgentOptions{ImgBinary: img, Phases: phases, APIStarted: func(url string) {
+		opts.notice(s, "Booting %s under %s with a stand-in Ironic API on %s (%s:%s in the guest); the check may take %s",
+			bootMedia(cfg), strings.ToUpper(cfg.Accel), url, qemu.GuestHostAddr, url[strings.LastIndex(url, ":")+1:], shortDuration(timeout))
+		if opts.APIStarted != nil {
+			opts.APIStarted(url)
+		}
+	}}
+	rep, err := qemu.CheckAgent(opts.Context, opts.Runner, cfg, o, a)
+	var ce *qemu.CheckError
+	if err != nil && errors.As(err, &ce) && ce.Report != nil {
+		rep = ce.Report
+	}
+	if rep != nil && len(rep.Inventory) > 0 && opts.Inventory != "" {
+		if werr := project.WriteFileAtomic(opts.Inventory, rep.Inventory, 0o644); werr != nil && err == nil {
+			err = cmdutil.Failure("--inventory: %v", werr)
+		}
+	}
+	if opts.JSON && rep != nil && !errors.Is(err, context.Canceled) {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(rep); jerr != nil && err == nil {
+			err = jerr
+		}
+	}
+	if err != nil {
+		return opts.checkFailure(err)
+	}
+	if !opts.JSON {
+		printSummary(opts.IO, rep)
+	}
 	return nil
 }
 

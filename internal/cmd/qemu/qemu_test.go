@@ -1,17 +1,21 @@
 package qemucmd
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/ironic/ironictest"
 )
 
 // readmeCommandLine is the command line README.md documents for
@@ -152,6 +156,14 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--iso", iso, "--kernel", iso}, "--iso boots the ISO's own kernel"},
 		{[]string{"--iso", iso, "--append", "quiet"}, "--append needs a direct kernel boot"},
 		{[]string{"--iso", e.images}, "is a directory"},
+		{[]string{"--json"}, "only apply with --check"},
+		{[]string{"--no-ironic"}, "only apply with --check"},
+		{[]string{"--check", "--no-ironic", "--inventory", "x.json"}, "--no-ironic only waits for the agent's API"},
+		{[]string{"--check", "--iso", iso}, "check an ISO with --check --no-ironic"},
+		{[]string{"--check", "--phase-timeout", "boot=1m"}, `--phase-timeout: unknown phase "boot"; the phases are dhcp, inventory, lookup, heartbeat, agent`},
+		{[]string{"--check", "--phase-timeout", "lookup=soon"}, "--phase-timeout lookup=soon: want a positive duration"},
+		{[]string{"--check", "--phase-timeout", "lookup=-1s"}, "--phase-timeout lookup=-1s: want a positive duration"},
+		{[]string{"--check", "--inventory", "/nonexistent/dir/inv.json"}, "--inventory /nonexistent/dir/inv.json: the directory /nonexistent/dir does not exist"},
 	} {
 		if code := e.run(context.Background(), tc.args...); code != cmdutil.ExitUsage || !strings.Contains(e.errOut.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, e.errOut, tc.want)
@@ -168,16 +180,16 @@ func TestQEMUMissing(t *testing.T) {
 	}
 }
 
-// The whole --check path against a stand-in QEMU that serves the agent's
-// root document on the forwarded port: the port asked for is taken, so
-// another is chosen, printed and used.
-func TestCheckFakeAgentAnswers(t *testing.T) {
+// The whole --check --no-ironic path against a stand-in QEMU that serves
+// the agent's root document on the forwarded port: the port asked for is
+// taken, so another is chosen, printed and used.
+func TestCheckFakePlainProbe(t *testing.T) {
 	e := newEnv(t)
 	e.touch("bzImage", "rootfs.cpio.xz")
 	e.withFakeQEMU("answer")
 	taken := holdPort(t)
 	log := filepath.Join(t.TempDir(), "serial.log")
-	code := e.run(context.Background(), "--check", "--port", fmt.Sprint(taken), "--timeout", "30s", "--serial-log", log)
+	code := e.run(context.Background(), "--check", "--no-ironic", "--port", fmt.Sprint(taken), "--timeout", "30s", "--serial-log", log)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -205,7 +217,7 @@ func TestCheckFakeNoAgent(t *testing.T) {
 	e.quiet = true
 	port := freePort(t)
 	start := time.Now()
-	code := e.run(context.Background(), "--check", "--port", fmt.Sprint(port), "--timeout", "2s")
+	code := e.run(context.Background(), "--check", "--no-ironic", "--port", fmt.Sprint(port), "--timeout", "2s")
 	if code != cmdutil.ExitFailure {
 		t.Fatalf("exit %d, want 1", code)
 	}
@@ -232,27 +244,174 @@ func TestCheckFakeQEMUDies(t *testing.T) {
 	e := newEnv(t)
 	e.touch("bzImage", "rootfs.cpio.xz")
 	e.withFakeQEMU("die")
-	code := e.run(context.Background(), "--check", "--port", fmt.Sprint(freePort(t)))
-	want := "QEMU exited with status 1 before the agent answered: qemu-system-x86_64: could not load kernel: fake"
-	if code != 1 || !strings.Contains(e.errOut.String(), want) || !strings.Contains(e.errOut.String(), "fake console line 60") {
-		t.Fatalf("exit %d; stderr %q", code, e.errOut)
+	for _, tc := range []struct{ flag, want string }{
+		{"--no-ironic", "QEMU exited with status 1 before the agent answered: qemu-system-x86_64: could not load kernel: fake"},
+		{"--json", "QEMU exited with status 1 before a DHCP lease: qemu-system-x86_64: could not load kernel: fake"},
+	} {
+		code := e.run(context.Background(), "--check", tc.flag, "--port", fmt.Sprint(freePort(t)))
+		if code != 1 || !strings.Contains(e.errOut.String(), tc.want) || !strings.Contains(e.errOut.String(), "fake console line 60") {
+			t.Fatalf("%s: exit %d; stderr %q", tc.flag, code, e.errOut)
+		}
+		e.assertNoSurvivors()
+	}
+}
+
+// Ctrl-C (a cancelled context) ends either check with exit 130 and leaves
+// no QEMU, stand-in API or temporary file behind.
+func TestCheckFakeInterrupted(t *testing.T) {
+	for _, args := range [][]string{{"--check", "--no-ironic"}, {"--check"}, {"--check", "--append", "fixture.agent=noheartbeat"}} {
+		e := newEnv(t)
+		e.touch("bzImage", "rootfs.cpio.xz")
+		// Silent, QEMU waits for DHCP (or the agent's API); the agent that
+		// never heartbeats has the check wait for the heartbeat.
+		if len(args) > 2 {
+			e.withFakeQEMU("agent")
+		} else {
+			e.withFakeQEMU("silent")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(700*time.Millisecond, cancel)
+		cmd := e.command()
+		cmd.SetArgs(append(args, "--port", fmt.Sprint(freePort(t))))
+		err := cmd.ExecuteContext(ctx)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("%v: err = %v, want context.Canceled (exit 130)", args, err)
+		}
+		e.assertNoSurvivors()
+	}
+}
+
+// The agent check against a fake QEMU whose guest plays IPA (ironictest):
+// the summary names every phase and what the agent reported.
+func TestCheckFakeAgentSummary(t *testing.T) {
+	e := newEnv(t)
+	e.touch("bzImage", "rootfs.cpio.xz")
+	e.withFakeQEMU("agent")
+	port := freePort(t)
+	if code := e.run(context.Background(), "--check", "--port", fmt.Sprint(port), "--timeout", "30s"); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	out := e.out.String()
+	for _, re := range []string{
+		`^✓ Agent proven in \d+\.\ds under TCG \(BIOS\): inventory, lookup, heartbeat, status and clean steps\n`,
+		`\n  DHCP +- +not seen on the wire\n`,
+		`\n  inventory +\d+\.\ds\n`,
+		`\n  heartbeat +\d+\.\ds +http://10\.0\.2\.15:9999\n`,
+		`\n  agent API +\d+\.\ds +http://127\.0\.0\.1:` + fmt.Sprint(port) + `/\n`,
+		`\n  agent version +11\.3\.0\n`,
+		`\n  CPUs +2 × QEMU Virtual CPU version 2\.5\+ \(x86_64\)\n`,
+		`\n  memory +2048 MiB\n  boot mode +bios\n`,
+		`\n  disks +/dev/vda      1 GiB  -\n +/dev/nvme0n1  2 GiB  QEMU NVMe Ctrl\n`,
+		`\n  NICs +enp0s2  52:54:00:12:34:56  e1000\n`,
+		`\n  hardware managers +generic_hardware_manager 1\.2\n`,
+		`\n  clean steps +3: erase_devices_metadata \(99\), erase_devices \(10\), delete_configuration \(0\)\n$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("summary does not match %s:\n%s", re, out)
+		}
+	}
+	if !regexp.MustCompile(`with a stand-in Ironic API on http://127\.0\.0\.1:\d+ \(10\.0\.2\.2:\d+ in the guest\); the check may take 30s`).MatchString(e.errOut.String()) {
+		t.Errorf("no notice of the stand-in: %s", e.errOut)
 	}
 	e.assertNoSurvivors()
 }
 
-func TestCheckFakeInterrupted(t *testing.T) {
+func TestCheckFakeAgentJSONAndInventory(t *testing.T) {
 	e := newEnv(t)
 	e.touch("bzImage", "rootfs.cpio.xz")
-	e.withFakeQEMU("silent")
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(500*time.Millisecond, cancel)
-	cmd := e.command()
-	cmd.SetArgs([]string{"--check", "--port", fmt.Sprint(freePort(t))})
-	err := cmd.ExecuteContext(ctx)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled (exit 130)", err)
+	e.withFakeQEMU("agent")
+	inv := filepath.Join(t.TempDir(), "inventory.json")
+	if code := e.run(context.Background(), "--check", "--json", "--inventory", inv, "--port", fmt.Sprint(freePort(t))); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var rep struct {
+		OK     bool
+		Phases []struct {
+			Phase   string
+			Seconds float64
+		}
+		Disks []struct {
+			Name  string
+			Bytes int64
+			Model string
+		}
+		CleanSteps []struct{ Step, Manager string } `json:"clean_steps"`
+	}
+	if err := json.Unmarshal(e.out.Bytes(), &rep); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, e.out)
+	}
+	if !rep.OK || len(rep.Phases) != 4 || rep.Phases[3].Phase != "agent" || len(rep.Disks) != 2 || rep.Disks[0].Bytes != 1<<30 || len(rep.CleanSteps) != 3 || rep.CleanSteps[0].Manager != "GenericHardwareManager" {
+		t.Fatalf("report %s", e.out)
+	}
+	b, err := os.ReadFile(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent, want any
+	if json.Unmarshal(b, &sent) != nil || json.Unmarshal(ironictest.Inspection, &want) != nil || !reflect.DeepEqual(sent, want) {
+		t.Fatalf("--inventory wrote %.200s…", b)
 	}
 	e.assertNoSurvivors()
+}
+
+// Broken agents fail with the phase and the reason; --json and --inventory
+// still report what was seen.
+func TestCheckFakeAgentFailures(t *testing.T) {
+	for _, tc := range []struct {
+		variant string
+		extra   []string
+		phase   string
+		want    string
+	}{
+		{"wrongtoken", nil, "heartbeat", "error: the agent's heartbeat was refused: the heartbeat's agent_token is not the one lookup handed out\n"},
+		{"nodisks", nil, "inventory", "error: the inventory lacks the virtio disk (1 GiB, /dev/vd*) and the NVMe disk (2 GiB, /dev/nvme*) that QEMU was given (it lists no disks)\n"},
+		{"noheartbeat", []string{"--phase-timeout", "heartbeat=1s"}, "heartbeat", "did not come within 1s of the lookup (at "},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			e := newEnv(t)
+			e.touch("bzImage", "rootfs.cpio.xz")
+			e.withFakeQEMU("agent")
+			inv := filepath.Join(t.TempDir(), "inventory.json")
+			args := append([]string{"--check", "--json", "--inventory", inv, "--append", "fixture.agent=" + tc.variant, "--port", fmt.Sprint(freePort(t))}, tc.extra...)
+			if code := e.run(context.Background(), args...); code != cmdutil.ExitFailure {
+				t.Fatalf("exit %d", code)
+			}
+			if !strings.Contains(e.errOut.String(), tc.want) || !strings.Contains(e.errOut.String(), "  | fake console line 60\n") {
+				t.Fatalf("stderr lacks %q and the console:\n%s", tc.want, e.errOut)
+			}
+			if tc.variant == "noheartbeat" && !strings.Contains(e.errOut.String(), "(--phase-timeout heartbeat=DURATION allows longer)") {
+				t.Errorf("no hint at --phase-timeout: %s", e.errOut)
+			}
+			var rep struct {
+				OK          bool
+				Error       string
+				FailedPhase string `json:"failed_phase"`
+			}
+			if err := json.Unmarshal(e.out.Bytes(), &rep); err != nil || rep.OK || rep.FailedPhase != tc.phase || !strings.Contains("error: "+rep.Error+"\n", tc.want) {
+				t.Fatalf("JSON %s (%v)", e.out, err)
+			}
+			if b, err := os.ReadFile(inv); err != nil || !bytes.Contains(b, []byte(`"inventory"`)) {
+				t.Errorf("--inventory on failure: %v %.100s", err, b)
+			}
+			e.assertNoSurvivors()
+		})
+	}
+}
+
+func TestCheckNeedsQemuImg(t *testing.T) {
+	e := newEnv(t)
+	e.touch("bzImage", "rootfs.cpio.xz")
+	e.withFakeQEMU("agent")
+	self, _ := os.Executable()
+	e.f.LookPath = func(name string) (string, error) {
+		if name == "qemu-img" {
+			return "", errors.New("not found")
+		}
+		return self, nil
+	}
+	if code := e.run(context.Background(), "--check"); code != 1 || !strings.Contains(e.errOut.String(), "qemu-img not found on PATH; --check makes its scratch disks with it: apt-get install qemu-utils") {
+		t.Fatalf("exit %d: %s", code, e.errOut)
+	}
 }
 
 func TestInteractiveFake(t *testing.T) {
