@@ -128,10 +128,21 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 		}
 	}
 	all := strings.Join(runs, "\n")
-	for _, want := range []string{"cache-key --for dl", "cache-key --for ccache", "env --unique", "ipabr source", "build --offline", "sha256sum --check --strict SHA256SUMS"} {
+	for _, want := range []string{"cache-key --for dl", "cache-key --for ccache", "env --unique", "ipabr source", "build --offline", "sha256sum --check --strict SHA256SUMS",
+		"qemu-utils", "ipabr qemu --check --json --inventory qemu-check/inventory-bios.json", "ipabr qemu --check --uefi --json --inventory qemu-check/inventory-uefi.json"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no step runs %q", want)
 		}
+	}
+	keeps := false
+	for i := range steps {
+		if u, _ := get(t, steps, i, "uses").(string); strings.HasPrefix(u, "actions/upload-artifact@") &&
+			get(t, steps, i, "if") == "always()" && get(t, steps, i, "with", "path") == "qemu-check/" {
+			keeps = true
+		}
+	}
+	if !keeps {
+		t.Error("no step keeps qemu-check/ (the check's results and inventory), also on failure")
 	}
 	u := strings.Join(uses, "\n")
 	for _, want := range []string{
@@ -205,8 +216,17 @@ func TestGitLabPipeline(t *testing.T) {
 			t.Errorf("no cache of %s keyed by $%s: %v", want.paths, want.variable, cacheKeys)
 		}
 	}
-	if !strings.Contains(strings.Join(strs(get(t, img, "artifacts", "paths")), " "), "images/") {
-		t.Error("the image job does not keep images/")
+	if paths := strings.Join(strs(get(t, img, "artifacts", "paths")), " "); !strings.Contains(paths, "images/") || !strings.Contains(paths, "qemu-check/") {
+		t.Errorf("the image job keeps %s; want images/ and qemu-check/", paths)
+	}
+	if get(t, img, "artifacts", "when") != "always" {
+		t.Error("the image job does not keep its artifacts when the check fails")
+	}
+	imgScript := strings.Join(strs(img["script"]), "\n")
+	for _, want := range []string{"qemu-utils", `./ipabr qemu --check --json --inventory "qemu-check/$SERIES/inventory-bios.json"`, `./ipabr qemu --check --uefi --json --inventory "qemu-check/$SERIES/inventory-uefi.json"`} {
+		if !strings.Contains(imgScript, want) {
+			t.Errorf("the image job does not run %q", want)
+		}
 	}
 }
 

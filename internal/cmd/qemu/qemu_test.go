@@ -15,18 +15,21 @@ import (
 	"time"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/ironic"
 	"github.com/ipabr/ipabr/internal/ironic/ironictest"
+	"github.com/ipabr/ipabr/internal/qemu"
+	"github.com/ipabr/ipabr/internal/term"
 )
 
-// readmeCommandLine is the command line README.md documents for
-// `ipabr qemu --print`, from the console block that shows it.
-func readmeCommandLine(t *testing.T) string {
+// readmeOutput is what README.md shows a command printing, from the
+// console block that starts with "$ " + command.
+func readmeOutput(t *testing.T, command string) string {
 	t.Helper()
 	b, err := os.ReadFile("../../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const prompt = "$ ipabr qemu --print\n"
+	prompt := "$ " + command + "\n"
 	s := string(b)
 	i := strings.Index(s, prompt)
 	if i < 0 {
@@ -47,11 +50,32 @@ func TestPrintMatchesREADME(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.errOut)
 	}
 	got := strings.TrimRight(strings.ReplaceAll(e.out.String(), e.root, "/home/me/ipabr"), "\n")
-	if want := readmeCommandLine(t); got != want {
+	if want := readmeOutput(t, "ipabr qemu --print"); got != want {
 		t.Fatalf("--print:\n%s\nREADME.md:\n%s", got, want)
 	}
 	if e.errOut.Len() != 0 {
 		t.Fatalf("--print wrote to stderr: %s", e.errOut)
+	}
+}
+
+// The README's sample summary is what printSummary prints for its values.
+func TestSummaryMatchesREADME(t *testing.T) {
+	rep := &qemu.Report{
+		OK: true, Accelerator: "tcg", Firmware: "bios",
+		Phases: []qemu.PhaseTime{{Phase: qemu.PhaseDHCP, Seconds: 11.8}, {Phase: qemu.PhaseInventory, Seconds: 12.8},
+			{Phase: qemu.PhaseLookup, Seconds: 12.9}, {Phase: qemu.PhaseHeartbeat, Seconds: 13.0}, {Phase: qemu.PhaseAgent, Seconds: 13.1}},
+		DHCPAddress: "10.0.2.15", CallbackURL: "http://10.0.2.15:9999", AgentURL: "http://127.0.0.1:9999/",
+		AgentVersion: "fixture-1.0", CPU: &qemu.CPUSummary{Count: 2, Model: "QEMU Virtual CPU version 2.5+", Architecture: "x86_64"},
+		MemoryMiB: 1966, BootMode: "bios",
+		Disks:            []qemu.DiskSummary{{Name: "/dev/nvme0n1", Bytes: 2 << 30, Model: "QEMU NVMe Ctrl"}, {Name: "/dev/vda", Bytes: 1 << 30}},
+		NICs:             []qemu.NICSummary{{Name: "eth0", MAC: "52:54:00:12:34:56", Driver: "e1000"}},
+		HardwareManagers: []ironic.HardwareManager{{Name: "fixture_hardware_manager", Version: "1.0"}},
+		CleanSteps:       []ironic.CleanStep{{Step: "erase_devices_metadata", Priority: 99}, {Step: "erase_devices", Priority: 10}},
+	}
+	io, _, out, _ := term.Test()
+	printSummary(io, rep)
+	if got, want := strings.TrimRight(out.String(), "\n"), readmeOutput(t, "ipabr qemu --check"); got != want {
+		t.Fatalf("summary:\n%s\nREADME.md:\n%s", got, want)
 	}
 }
 
