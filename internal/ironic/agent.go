@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -141,7 +142,7 @@ func commandError(raw json.RawMessage) string {
 		}
 		return msg
 	}
-	return snippet(raw)
+	return Snippet(raw)
 }
 
 // CleanStep is one step a hardware manager offers.
@@ -178,10 +179,10 @@ func ParseCleanSteps(raw json.RawMessage) (*CleanSteps, error) {
 		Versions   map[string]string      `json:"hardware_manager_version"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, fmt.Errorf("clean.get_clean_steps: unexpected result %s: %s", snippet(raw), jsonError(err))
+		return nil, fmt.Errorf("clean.get_clean_steps: unexpected result %s: %s", Snippet(raw), jsonError(err))
 	}
 	if r.CleanSteps == nil || r.Versions == nil {
-		return nil, fmt.Errorf("clean.get_clean_steps: the result lacks clean_steps or hardware_manager_version: %s", snippet(raw))
+		return nil, fmt.Errorf("clean.get_clean_steps: the result lacks clean_steps or hardware_manager_version: %s", Snippet(raw))
 	}
 	cs := &CleanSteps{}
 	for mgr, steps := range r.CleanSteps {
@@ -223,7 +224,7 @@ func (a *Agent) do(ctx context.Context, method, path string, body []byte, out an
 	what := method + " " + strings.SplitN(path, "?", 2)[0]
 	resp, err := a.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %v", what, shortNetError(err))
+		return fmt.Errorf("%s: %v", what, ConnError(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxAgentAnswer))
@@ -234,7 +235,7 @@ func (a *Agent) do(ctx context.Context, method, path string, body []byte, out an
 		return fmt.Errorf("%s: %s: %s", what, resp.Status, faultstring(data))
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s: not the JSON the agent sends: %s", what, snippet(data))
+		return fmt.Errorf("%s: not the JSON the agent sends: %s", what, Snippet(data))
 	}
 	return nil
 }
@@ -248,26 +249,37 @@ func faultstring(data []byte) string {
 	if json.Unmarshal(data, &f) == nil && f.Faultstring != "" {
 		return f.Faultstring
 	}
-	return snippet(data)
+	return Snippet(data)
 }
 
-// shortNetError keeps what matters of a failed request.
-func shortNetError(err error) error {
+// ConnError shortens a failed request to what matters while a guest boots,
+// without the ephemeral addresses that make every attempt's message differ.
+func ConnError(err error) error {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return errors.New("connection refused")
+	case errors.Is(err, syscall.ECONNRESET):
+		return errors.New("connection reset")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("connection closed without an answer")
+	case errors.As(err, &ne) && ne.Timeout():
+		return errors.New("no answer (request timed out)")
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
-		return oe.Err
+		return ue.Err
 	}
 	return err
 }
 
-func snippet(b []byte) string {
+// Snippet quotes the start of an unexpected answer for a message.
+func Snippet(b []byte) string {
 	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > 120 {
-		s = s[:120] + "…"
+	if len(s) > 80 {
+		s = s[:80] + "…"
 	}
 	return fmt.Sprintf("%q", s)
 }

@@ -119,7 +119,7 @@ func TestAgentCommandFailures(t *testing.T) {
 		srv.Close()
 	}
 	a, _ := NewAgent("http://10.0.2.15:9999", "", "127.0.0.1:1", "t")
-	if _, err := a.Status(context.Background()); err == nil || err.Error() != "GET /v1/status: connect: connection refused" {
+	if _, err := a.Status(context.Background()); err == nil || err.Error() != "GET /v1/status: connection refused" {
 		t.Errorf("nothing listening: %v", err)
 	}
 }

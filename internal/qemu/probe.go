@@ -3,15 +3,13 @@ package qemu
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/ipabr/ipabr/internal/ironic"
 )
 
 // Answer is what the agent said.
@@ -65,7 +63,7 @@ func Probe(ctx context.Context, client *http.Client, base string) (*Answer, erro
 	if rootErr == nil {
 		var doc rootDocument
 		if err := json.Unmarshal(body, &doc); err != nil {
-			rootErr = fmt.Errorf("GET /: not JSON: %s", snippet(body))
+			rootErr = fmt.Errorf("GET /: not JSON: %s", ironic.Snippet(body))
 		} else if len(doc.Versions) > 0 || strings.Contains(strings.ToLower(doc.Name), "ironic python agent") {
 			a := &Answer{URL: base + "/", Name: doc.Name}
 			for _, v := range doc.Versions {
@@ -78,7 +76,7 @@ func Probe(ctx context.Context, client *http.Client, base string) (*Answer, erro
 			}
 			return a, nil
 		} else {
-			rootErr = fmt.Errorf("GET /: not the agent's root document: %s", snippet(body))
+			rootErr = fmt.Errorf("GET /: not the agent's root document: %s", ironic.Snippet(body))
 		}
 	}
 	if ctx.Err() != nil {
@@ -90,7 +88,7 @@ func Probe(ctx context.Context, client *http.Client, base string) (*Answer, erro
 		if json.Unmarshal(body, &status) == nil {
 			return &Answer{URL: base + "/v1/status"}, nil
 		}
-		err = fmt.Errorf("GET /v1/status: not a JSON object: %s", snippet(body))
+		err = fmt.Errorf("GET /v1/status: not a JSON object: %s", ironic.Snippet(body))
 	}
 	if err.Error() == rootErr.Error() {
 		return nil, rootErr
@@ -106,7 +104,7 @@ func get(ctx context.Context, client *http.Client, url string) ([]byte, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, connError(err)
+		return nil, ironic.ConnError(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -118,35 +116,4 @@ func get(ctx context.Context, client *http.Client, url string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
 	}
 	return body, nil
-}
-
-// connError shortens a failed request to what matters while a guest boots,
-// without the ephemeral addresses that make every attempt's message differ.
-func connError(err error) error {
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return errors.New("connection refused")
-	case errors.Is(err, syscall.ECONNRESET):
-		return errors.New("connection reset")
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("connection closed without an answer")
-	case errors.As(err, &ne) && ne.Timeout():
-		return errors.New("no answer (request timed out)")
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > 80 {
-		s = s[:80] + "…"
-	}
-	return fmt.Sprintf("%q", s)
 }
