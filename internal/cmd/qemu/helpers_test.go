@@ -162,6 +162,16 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// fakeEnv is an env with images in place and the test binary acting as
+// QEMU in mode.
+func fakeEnv(t *testing.T, mode string) *env {
+	t.Helper()
+	e := newEnv(t)
+	e.touch("bzImage", "rootfs.cpio.xz")
+	e.withFakeQEMU(mode)
+	return e
+}
+
 // withFakeQEMU makes qemu-system-x86_64 the test binary acting in mode.
 func (e *env) withFakeQEMU(mode string) {
 	e.t.Setenv(fakeQEMUEnv, mode)

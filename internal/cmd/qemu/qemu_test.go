@@ -208,9 +208,7 @@ func TestQEMUMissing(t *testing.T) {
 // the agent's root document on the forwarded port: the port asked for is
 // taken, so another is chosen, printed and used.
 func TestCheckFakePlainProbe(t *testing.T) {
-	e := newEnv(t)
-	e.touch("bzImage", "rootfs.cpio.xz")
-	e.withFakeQEMU("answer")
+	e := fakeEnv(t, "answer")
 	taken := holdPort(t)
 	log := filepath.Join(t.TempDir(), "serial.log")
 	code := e.run(context.Background(), "--check", "--no-ironic", "--port", fmt.Sprint(taken), "--timeout", "30s", "--serial-log", log)
@@ -235,9 +233,7 @@ func TestCheckFakePlainProbe(t *testing.T) {
 }
 
 func TestCheckFakeNoAgent(t *testing.T) {
-	e := newEnv(t)
-	e.touch("bzImage", "rootfs.cpio.xz")
-	e.withFakeQEMU("silent")
+	e := fakeEnv(t, "silent")
 	e.quiet = true
 	port := freePort(t)
 	start := time.Now()
@@ -265,9 +261,7 @@ func TestCheckFakeNoAgent(t *testing.T) {
 }
 
 func TestCheckFakeQEMUDies(t *testing.T) {
-	e := newEnv(t)
-	e.touch("bzImage", "rootfs.cpio.xz")
-	e.withFakeQEMU("die")
+	e := fakeEnv(t, "die")
 	for _, tc := range []struct{ flag, want string }{
 		{"--no-ironic", "QEMU exited with status 1 before the agent answered: qemu-system-x86_64: could not load kernel: fake"},
 		{"--json", "QEMU exited with status 1 before a DHCP lease: qemu-system-x86_64: could not load kernel: fake"},
@@ -308,9 +302,7 @@ func TestCheckFakeInterrupted(t *testing.T) {
 // The agent check against a fake QEMU whose guest plays IPA (ironictest):
 // the summary names every phase and what the agent reported.
 func TestCheckFakeAgentSummary(t *testing.T) {
-	e := newEnv(t)
-	e.touch("bzImage", "rootfs.cpio.xz")
-	e.withFakeQEMU("agent")
+	e := fakeEnv(t, "agent")
 	port := freePort(t)
 	if code := e.run(context.Background(), "--check", "--port", fmt.Sprint(port), "--timeout", "30s"); code != 0 {
 		t.Fatalf("exit %d", code)
@@ -341,9 +333,7 @@ func TestCheckFakeAgentSummary(t *testing.T) {
 }
 
 func TestCheckFakeAgentJSONAndInventory(t *testing.T) {
-	e := newEnv(t)
-	e.touch("bzImage", "rootfs.cpio.xz")
-	e.withFakeQEMU("agent")
+	e := fakeEnv(t, "agent")
 	inv := filepath.Join(t.TempDir(), "inventory.json")
 	if code := e.run(context.Background(), "--check", "--json", "--inventory", inv, "--port", fmt.Sprint(freePort(t))); code != 0 {
 		t.Fatalf("exit %d", code)
@@ -392,9 +382,7 @@ func TestCheckFakeAgentFailures(t *testing.T) {
 		{"noheartbeat", []string{"--phase-timeout", "heartbeat=1s"}, "heartbeat", "did not come within 1s of the lookup (at "},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
-			e := newEnv(t)
-			e.touch("bzImage", "rootfs.cpio.xz")
-			e.withFakeQEMU("agent")
+			e := fakeEnv(t, "agent")
 			inv := filepath.Join(t.TempDir(), "inventory.json")
 			args := append([]string{"--check", "--json", "--inventory", inv, "--append", "fixture.agent=" + tc.variant, "--port", fmt.Sprint(freePort(t))}, tc.extra...)
 			if code := e.run(context.Background(), args...); code != cmdutil.ExitFailure {
@@ -423,9 +411,7 @@ func TestCheckFakeAgentFailures(t *testing.T) {
 }
 
 func TestCheckNeedsQemuImg(t *testing.T) {
-	e := newEnv(t)
-	e.touch("bzImage", "rootfs.cpio.xz")
-	e.withFakeQEMU("agent")
+	e := fakeEnv(t, "agent")
 	self, _ := os.Executable()
 	e.f.LookPath = func(name string) (string, error) {
 		if name == "qemu-img" {
@@ -439,9 +425,7 @@ func TestCheckNeedsQemuImg(t *testing.T) {
 }
 
 func TestInteractiveFake(t *testing.T) {
-	e := newEnv(t)
-	e.touch("bzImage", "rootfs.cpio.xz")
-	e.withFakeQEMU("die")
+	e := fakeEnv(t, "die")
 	code := e.run(context.Background(), "--port", fmt.Sprint(freePort(t)))
 	// Interactive mode shows the console live and QEMU's own messages.
 	if code != 1 || !strings.Contains(e.out.String(), "fake console line 60") || !strings.Contains(e.errOut.String(), "could not load kernel: fake") {
