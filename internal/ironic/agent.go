@@ -263,7 +263,9 @@ func ConnError(err error) error {
 		return errors.New("connection refused")
 	case errors.Is(err, syscall.ECONNRESET):
 		return errors.New("connection reset")
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	// net/http reports a connection the server closed before answering
+	// as EOF, or with this message when it had been idle.
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "server closed idle connection"):
 		return errors.New("connection closed without an answer")
 	case errors.As(err, &ne) && ne.Timeout():
 		return errors.New("no answer (request timed out)")

@@ -136,9 +136,6 @@ func (r Rejection) String() string {
 type API struct {
 	node Node
 	now  func() time.Time
-	// BaseURL is how the guest reaches the API (links in the version
-	// documents); the Host header is used when empty.
-	BaseURL string
 
 	mu      sync.Mutex
 	obs     Observed
@@ -275,11 +272,8 @@ func (a *API) get(w http.ResponseWriter, r *http.Request, doc func(base string) 
 	if r.Method != http.MethodGet {
 		return methodNotAllowed(w, http.MethodGet)
 	}
-	base := a.BaseURL
-	if base == "" {
-		base = "http://" + r.Host
-	}
-	writeJSON(w, http.StatusOK, doc(strings.TrimRight(base, "/")))
+	// Links use the address the client called: the guest's view of the host.
+	writeJSON(w, http.StatusOK, doc("http://"+r.Host))
 	return nil
 }
 

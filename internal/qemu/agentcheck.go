@@ -277,7 +277,6 @@ func CheckAgent(ctx context.Context, r process.Runner, c Config, o CheckOptions,
 		return nil, err
 	}
 	defer srv.Close()
-	api.BaseURL = fmt.Sprintf("http://%s:%d", GuestHostAddr, srv.Port())
 	if a.APIStarted != nil {
 		a.APIStarted(srv.URL())
 	}
@@ -285,7 +284,7 @@ func CheckAgent(ctx context.Context, r process.Runner, c Config, o CheckOptions,
 
 	ck := &agentCheck{c: c, o: o, phases: phases, api: api, node: node,
 		dhcp: &DHCPWatch{Path: c.NetDump},
-		rep:  &Report{Accelerator: c.Accel, Firmware: "bios", IronicURL: api.BaseURL, NodeUUID: node.UUID}}
+		rep:  &Report{Accelerator: c.Accel, Firmware: "bios", IronicURL: fmt.Sprintf("http://%s:%d", GuestHostAddr, srv.Port()), NodeUUID: node.UUID}}
 	if c.Firmware != nil {
 		ck.rep.Firmware = "uefi"
 	}

@@ -239,6 +239,17 @@ func TestCheckAgentSetupErrors(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(rg.tmp, "ipabr-qemu-*")); len(left) != 0 {
 		t.Errorf("left in TMPDIR: %v", left)
 	}
+	// Ctrl-C while qemu-img runs is an interruption, and cleans up.
+	rg = newAgentRig(t, "")
+	rg.a.ImgBinary = fakeQEMU(t, `sleep 30`)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := rg.check(ctx); !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(err.Error(), "interrupted while making the scratch disks") {
+		t.Fatalf("interrupted qemu-img: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(rg.tmp, "ipabr-qemu-*")); len(left) != 0 {
+		t.Errorf("left in TMPDIR: %v", left)
+	}
 }
 
 func TestParsePhase(t *testing.T) {

@@ -75,7 +75,8 @@ func MakeDisks(ctx context.Context, r process.Runner, qemuImg, dir string) ([]Di
 	var disks []Disk
 	for _, d := range ScratchDisks {
 		d.File = filepath.Join(dir, d.Kind+".qcow2")
-		err := r.Run(ctx, process.Cmd{Name: qemuImg, Args: []string{"create", "-q", "-f", "qcow2", d.File, strconv.FormatInt(d.Size, 10)}})
+		err := r.Run(ctx, process.Cmd{Name: qemuImg, Args: []string{"create", "-q", "-f", "qcow2", d.File, strconv.FormatInt(d.Size, 10)},
+			Group: true, KillWithParent: true})
 		if err != nil {
 			return nil, fmt.Errorf("making the scratch disks: %w", err)
 		}

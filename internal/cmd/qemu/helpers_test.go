@@ -231,6 +231,21 @@ func (e *env) run(ctx context.Context, args ...string) int {
 	return cmdutil.Code(err)
 }
 
+// cancelAfterStart calls cancel a while after the command started QEMU:
+// Ctrl-C in the middle of a check.
+func (e *env) cancelAfterStart(cancel context.CancelFunc, after time.Duration) {
+	defer cancel()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		e.mu.Lock()
+		started := len(e.pids) > 0
+		e.mu.Unlock()
+		if started {
+			time.Sleep(after)
+			return
+		}
+	}
+}
+
 // assertNoSurvivors fails if any QEMU the command started is still running,
 // a stand-in Ironic API still listens or the check's temporary directory
 // (scratch disks, capture) is left.

@@ -381,12 +381,12 @@ func (opts *Options) checkOptions(s *cmdutil.Settings, timeout time.Duration) (q
 // checkFailure turns a failed check into the command's error, showing the
 // console's last lines.
 func (opts *Options) checkFailure(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
 	var ce *qemu.CheckError
 	if !errors.As(err, &ce) {
 		return cmdutil.Failure("%v", err)
-	}
-	if errors.Is(err, context.Canceled) {
-		return err
 	}
 	opts.showSerial(ce.Serial)
 	if ce.PhaseTimeout {

@@ -288,7 +288,7 @@ func TestCheckFakeInterrupted(t *testing.T) {
 			e.withFakeQEMU("silent")
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(700*time.Millisecond, cancel)
+		go e.cancelAfterStart(cancel, 500*time.Millisecond)
 		cmd := e.command()
 		cmd.SetArgs(append(args, "--port", fmt.Sprint(freePort(t))))
 		err := cmd.ExecuteContext(ctx)
