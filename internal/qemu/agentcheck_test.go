@@ -51,8 +51,9 @@ func newAgentRig(t *testing.T, variant string) *agentRig {
 	rg.c = base()
 	rg.c.HostPort = port
 	//lint:ignore SA1006 consoleScript is a format string: Sprintf turns its %% into %
+	console := fmt.Sprintf(consoleScript)
 	rg.c.Binary = fakeQEMU(t, fmt.Sprintf(`for a in "$@"; do case "$a" in filter-dump,*) cp %s "${a##*file=}";; esac; done
-`, capture)+fmt.Sprintf(consoleScript)+fmt.Sprintf(`printf '%%s\n' "$@" > %s.tmp; mv %s.tmp %s
+`, capture)+console+fmt.Sprintf(`printf '%%s\n' "$@" > %s.tmp; mv %s.tmp %s
 sleep 300 & wait`, rg.args, rg.args, rg.args))
 	img := filepath.Join(dir, "qemu-img")
 	if err := os.WriteFile(img, []byte("#!/bin/sh\n[ \"$1\" = create ] && : > \"$5\"\n"), 0o755); err != nil {
