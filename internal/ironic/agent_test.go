@@ -124,8 +124,10 @@ func TestAgentCommandFailures(t *testing.T) {
 	}
 }
 
-// selfSigned makes a certificate for ip, as IPA's automatic TLS does for
-// its advertised address, and returns it as PEM with its key pair.
+// selfSigned makes a certificate for ip shaped as IPA's automatic TLS makes
+// one for its advertised address (tls_utils.py: self-signed, a common name,
+// the address as its one subject alternative name, no CA or usage
+// extensions), and returns it as PEM with its key pair.
 func selfSigned(t *testing.T, ip string) (string, tls.Certificate) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -136,8 +138,6 @@ func selfSigned(t *testing.T, ip string) (string, tls.Certificate) {
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: ip},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IPAddresses: []net.IP{net.ParseIP(ip)},
-		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true, IsCA: true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
