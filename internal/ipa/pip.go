@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/ipabr/ipabr/internal/process"
@@ -38,6 +39,119 @@ markers.default_environment = _target
 sys.argv[0] = "pip"
 runpy.run_module("pip", run_name="__main__", alter_sys=True)
 `
+
+// MinPip is the oldest pip that resolves without installing: pip install
+// --dry-run --report came with pip 22.2. NewestPip is the newest release
+// the tests ran (doc/ipa.md lists them).
+const (
+	MinPip    = "22.2"
+	NewestPip = "26.2"
+)
+
+// pipEnv is the environment pip runs in: no user site-packages, so that
+// the pip that runs is the interpreter's own, whoever runs ipabr.
+var pipEnv = []string{"PYTHONNOUSERSITE=1"}
+
+// Interpreter is the host Python an empty setting means.
+func Interpreter(python string) string {
+	if python == "" {
+		return "python3"
+	}
+	return python
+}
+
+// PipInfo is what `python -m pip --version` says.
+type PipInfo struct {
+	Python  string // the interpreter as named
+	Version string // pip's version, such as 23.0.1
+	Host    string // the interpreter's Python, major.minor
+}
+
+// PipTooOldError is a pip older than MinPip.
+type PipTooOldError struct{ Python, Version string }
+
+func (e *PipTooOldError) Error() string {
+	return fmt.Sprintf("pip %s of %s is too old: ipabr ipa lock needs pip %s or newer (for pip install --dry-run --report). "+
+		"Make a virtual environment with a current pip and name its interpreter: %s -m venv ~/.venvs/ipabr && ~/.venvs/ipabr/bin/python -m pip install --upgrade pip, "+
+		"then ipabr ipa lock --python ~/.venvs/ipabr/bin/python (or set ipa.python in ipabr.yaml, or IPABR_IPA_PYTHON). "+
+		"A pip upgraded with pip install --user is not used: ipabr runs pip with PYTHONNOUSERSITE=1",
+		e.Version, e.Python, MinPip, e.Python)
+}
+
+// NoPipError is an interpreter without pip.
+type NoPipError struct {
+	Python string // as named
+	Path   string // the executable Python reported, if it did
+}
+
+func (e *NoPipError) Error() string {
+	name := e.Python
+	if e.Path != "" && e.Path != e.Python {
+		name += " (" + e.Path + ")"
+	}
+	return fmt.Sprintf("pip is not installed for %s: install it (Debian, Ubuntu: apt-get install python3-pip; Fedora, RHEL: dnf install python3-pip) or name another interpreter with --python", name)
+}
+
+var (
+	pipVersionRE = regexp.MustCompile(`(?m)^pip ([0-9][^ ]*) from .* \(python ([0-9]+\.[0-9]+)\)\s*$`)
+	noModuleRE   = regexp.MustCompile(`(?m)^(?:(\S+): )?No module named '?pip(?:'|$)`)
+	majorMinorRE = regexp.MustCompile(`^([0-9]+)\.([0-9]+)`)
+)
+
+// CheckPip asks the interpreter for its pip's version, and fails when it
+// has none or one older than MinPip.
+func CheckPip(ctx context.Context, run process.Runner, python string) (*PipInfo, error) {
+	python = Interpreter(python)
+	var out bytes.Buffer
+	c := process.Cmd{Name: python, Args: []string{"-m", "pip", "--version"}, Env: pipEnv, Stdout: &out, Stderr: &out}
+	if err := run.Run(ctx, c); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if e := noPip(python, out.String()); e != nil {
+			return nil, e
+		}
+		var pe *process.Error
+		if errors.As(err, &pe) && process.ExitCode(err) < 0 {
+			return nil, fmt.Errorf("cannot run %s: %v (install python3 and python3-pip, or name an interpreter with --python)", python, pe.Err)
+		}
+		return nil, fmt.Errorf("%s -m pip --version failed: %s", python, lastLines(out.String(), 3))
+	}
+	m := pipVersionRE.FindStringSubmatch(out.String())
+	if m == nil {
+		return nil, fmt.Errorf("%s -m pip --version printed %q, not pip's version line", python, lastLines(out.String(), 2))
+	}
+	info := &PipInfo{Python: python, Version: m[1], Host: m[2]}
+	if versionBelow(info.Version, MinPip) {
+		return info, &PipTooOldError{Python: python, Version: info.Version}
+	}
+	return info, nil
+}
+
+// noPip is the error for Python's "No module named pip", or nil.
+func noPip(python, out string) error {
+	m := noModuleRE.FindStringSubmatch(out)
+	if m == nil {
+		return nil
+	}
+	return &NoPipError{Python: python, Path: m[1]}
+}
+
+// versionBelow compares the major.minor of two versions.
+func versionBelow(v, min string) bool {
+	a, b := majorMinorRE.FindStringSubmatch(v), majorMinorRE.FindStringSubmatch(min)
+	if a == nil || b == nil {
+		return true
+	}
+	am, _ := strconv.Atoi(a[1])
+	bm, _ := strconv.Atoi(b[1])
+	if am != bm {
+		return am < bm
+	}
+	an, _ := strconv.Atoi(a[2])
+	bn, _ := strconv.Atoi(b[2])
+	return an < bn
+}
 
 // PipRequest is one resolution.
 type PipRequest struct {
@@ -126,14 +240,10 @@ func (r *PipRequest) PipArgs() []string {
 
 // Cmd is the process for r: python3 -c <shim> <target python> <pip args>.
 func (r *PipRequest) Cmd() process.Cmd {
-	py := r.Python
-	if py == "" {
-		py = "python3"
-	}
 	return process.Cmd{
-		Name: py,
+		Name: Interpreter(r.Python),
 		Args: append([]string{"-c", pipShim, r.Target.Python}, r.PipArgs()...),
-		Env:  []string{"PYTHONNOUSERSITE=1"},
+		Env:  pipEnv,
 	}
 }
 
@@ -155,7 +265,7 @@ func Resolve(ctx context.Context, run process.Runner, r *PipRequest) ([]Resolved
 		}
 		var pe *process.Error
 		if errors.As(err, &pe) && process.ExitCode(err) < 0 {
-			return nil, fmt.Errorf("cannot run %s with pip: %v (install python3 and python3-pip)", c.Name, pe.Err)
+			return nil, fmt.Errorf("cannot run %s with pip: %v (install python3 and python3-pip, or name an interpreter with --python)", c.Name, pe.Err)
 		}
 		err := classifyPip(out.String(), r)
 		var ce *ConflictError
@@ -168,21 +278,20 @@ func Resolve(ctx context.Context, run process.Runner, r *PipRequest) ([]Resolved
 	if err != nil {
 		return nil, fmt.Errorf("pip wrote no report: %v", err)
 	}
-	return ParseReport(data)
+	return ParseReport(data, r.Target.Python)
 }
 
 var (
 	noMatchRE     = regexp.MustCompile(`(?m)^ERROR: No matching distribution found for (\S+)`)
 	noVersionRE   = regexp.MustCompile(`(?m)^ERROR: Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)`)
-	noModuleRE    = regexp.MustCompile(`No module named pip|No module named 'pip`)
 	userReqRE     = regexp.MustCompile(`^The user requested \(constraint\) (.+)$`)
 	userRequestRE = regexp.MustCompile(`^The user requested (.+)$`)
 )
 
 // classifyPip turns pip's output into the error it means.
 func classifyPip(out string, r *PipRequest) error {
-	if noModuleRE.MatchString(out) {
-		return fmt.Errorf("pip is not installed for %s (Debian: apt-get install python3-pip)", r.Python)
+	if e := noPip(Interpreter(r.Python), out); e != nil {
+		return e
 	}
 	if causes := conflictCauses(out, r.Extras); len(causes) > 0 {
 		return &ConflictError{Causes: causes}
@@ -252,7 +361,10 @@ func lastLines(s string, n int) string {
 
 // report is the part of pip's installation report (--report) read here.
 type report struct {
-	Version string `json:"version"`
+	Version     string `json:"version"`
+	Environment struct {
+		PythonVersion string `json:"python_version"`
+	} `json:"environment"`
 	Install []struct {
 		DownloadInfo struct {
 			URL         string `json:"url"`
@@ -266,14 +378,19 @@ type report struct {
 	} `json:"install"`
 }
 
-// ParseReport reads pip's installation report.
-func ParseReport(data []byte) ([]Resolved, error) {
+// ParseReport reads pip's installation report of a resolution for the
+// target's Python (major.minor): version 0 (pip 22.2 and 22.3) or 1. The
+// marker environment the report names must be the target's.
+func ParseReport(data []byte, python string) ([]Resolved, error) {
 	var rep report
 	if err := json.Unmarshal(data, &rep); err != nil {
 		return nil, fmt.Errorf("pip's report is not JSON: %v", err)
 	}
-	if rep.Version != "1" {
-		return nil, fmt.Errorf("pip's report has version %q; ipabr reads version 1 (pip 23.0 or newer)", rep.Version)
+	if rep.Version != "0" && rep.Version != "1" {
+		return nil, fmt.Errorf("pip's report has version %q; ipabr reads versions 0 and 1 (pip %s to %s)", rep.Version, MinPip, NewestPip)
+	}
+	if got := rep.Environment.PythonVersion; got != python {
+		return nil, fmt.Errorf("pip resolved with the marker environment of Python %q, not the image's %s: the lock would be the host's; name an interpreter with pip %s to %s with --python", got, python, MinPip, NewestPip)
 	}
 	var out []Resolved
 	for _, it := range rep.Install {

@@ -87,6 +87,12 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 	}
 	defer os.RemoveAll(work)
 
+	pip, err := CheckPip(ctx, o.Runner, o.Python)
+	if err != nil {
+		return nil, err
+	}
+	o.say("pip %s of %s (Python %s)", pip.Version, pip.Python, pip.Host)
+
 	o.say("checking the package index %s", Redact(o.IndexURL))
 	if err := ProbeIndex(ctx, o.HTTP, o.IndexURL); err != nil {
 		return nil, err
@@ -266,10 +272,6 @@ func normalize(name string) string { return strings.ToLower(normRE.ReplaceAllStr
 // build dependencies come from the index) and returns its path. IPA is pure
 // Python, so a wheel built on the host is the target's.
 func buildWheel(ctx context.Context, o *Options, co *Checkout, out string) (string, error) {
-	py := o.Python
-	if py == "" {
-		py = "python3"
-	}
 	args := []string{"-m", "pip", "wheel", "--no-deps", "--isolated", "--disable-pip-version-check",
 		"--no-input", "--progress-bar", "off", "--wheel-dir", out, "--index-url", o.IndexURL}
 	if o.CacheDir != "" {
@@ -277,8 +279,8 @@ func buildWheel(ctx context.Context, o *Options, co *Checkout, out string) (stri
 	}
 	var buf bytes.Buffer
 	c := process.Cmd{
-		Name: py, Args: append(args, co.Dir), Dir: co.Dir,
-		Env:    []string{"PBR_VERSION=" + co.Version, "SETUPTOOLS_SCM_PRETEND_VERSION=" + co.Version, "PYTHONNOUSERSITE=1"},
+		Name: Interpreter(o.Python), Args: append(args, co.Dir), Dir: co.Dir,
+		Env:    append([]string{"PBR_VERSION=" + co.Version, "SETUPTOOLS_SCM_PRETEND_VERSION=" + co.Version}, pipEnv...),
 		Stdout: &buf, Stderr: &buf,
 	}
 	if err := o.Runner.Run(ctx, c); err != nil {

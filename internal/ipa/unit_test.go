@@ -1,6 +1,9 @@
 package ipa
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -8,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/testenv"
 )
 
@@ -141,13 +145,16 @@ func TestClassifyPip(t *testing.T) {
 	if pe, ok := err.(*PipError); !ok || !strings.Contains(pe.Output, "KeyError: boom") {
 		t.Errorf("other failures keep pip's last lines: %T %v", err, err)
 	}
-	if err := classifyPip("/usr/bin/python3: No module named pip\n", r); !strings.Contains(err.Error(), "python3-pip") {
-		t.Errorf("missing pip: %v", err)
+	// The interpreter is named, with the path Python gives.
+	r.Python = ""
+	err = classifyPip("/usr/bin/python3: No module named pip\n", r)
+	if np, ok := err.(*NoPipError); !ok || !strings.Contains(err.Error(), "pip is not installed for python3 (/usr/bin/python3)") || !strings.Contains(err.Error(), "--python") {
+		t.Errorf("missing pip: %T %v", np, err)
 	}
 }
 
 func TestParseReport(t *testing.T) {
-	report := `{"version": "1", "pip_version": "23.0.1", "install": [
+	report := `{"version": "1", "pip_version": "23.0.1", "environment": {"python_version": "3.14"}, "install": [
 	 {"download_info": {"url": "https://files.example/p/pbr-7.0.3-py3-none-any.whl", "archive_info": {"hash": "sha256=` + strings.Repeat("a", 64) + `"}},
 	  "requested": false, "metadata": {"name": "pbr", "version": "7.0.3", "license": "Apache-2.0"}},
 	 {"download_info": {"url": "https://files.example/p/psutil-7.2.2-cp36-abi3-manylinux2014_x86_64.whl", "archive_info": {"hashes": {"sha256": "` + strings.Repeat("b", 64) + `"}}},
@@ -155,7 +162,7 @@ func TestParseReport(t *testing.T) {
 	 {"download_info": {"url": "https://files.example/p/x-1-py3-none-any.whl", "archive_info": {}},
 	  "requested": true, "metadata": {"name": "x", "version": "1"}}
 	]}`
-	got, err := ParseReport([]byte(report))
+	got, err := ParseReport([]byte(report), "3.14")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,10 +172,20 @@ func TestParseReport(t *testing.T) {
 	if got[0].License != "Apache-2.0" || got[1].License != "BSD License" || got[2].License != "unknown" {
 		t.Errorf("licenses: %q %q %q", got[0].License, got[1].License, got[2].License)
 	}
-	if _, err := ParseReport([]byte(`{"version": "2", "install": []}`)); err == nil {
+	// pip 22.2 and 22.3 write version 0 of the same format.
+	v0 := strings.Replace(report, `"version": "1"`, `"version": "0"`, 1)
+	if got, err := ParseReport([]byte(v0), "3.14"); err != nil || len(got) != 3 {
+		t.Errorf("a version 0 report: %d entries, %v", len(got), err)
+	}
+	if _, err := ParseReport([]byte(`{"version": "2", "environment": {"python_version": "3.14"}, "install": []}`), "3.14"); err == nil {
 		t.Error("a report of another version was accepted")
 	}
-	if _, err := ParseReport([]byte(`not json`)); err == nil {
+	// A resolution with the host's markers is not the image's.
+	_, err = ParseReport([]byte(strings.Replace(report, `"python_version": "3.14"`, `"python_version": "3.11"`, 1)), "3.14")
+	if err == nil || !strings.Contains(err.Error(), `Python "3.11", not the image's 3.14`) {
+		t.Errorf("a report for the host's Python: %v", err)
+	}
+	if _, err := ParseReport([]byte(`not json`), "3.14"); err == nil {
 		t.Error("garbage was accepted")
 	}
 }
@@ -418,5 +435,52 @@ func TestRedact(t *testing.T) {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCheckPipVersions: the version line of each pip, as pip prints it;
+// below 22.2 the message names the version, the need and the fix.
+func TestCheckPipVersions(t *testing.T) {
+	for line, tooOld := range map[string]bool{
+		"pip 21.2.3 from /usr/lib/python3.9/site-packages/pip (python 3.9)":  true,
+		"pip 22.0.2 from /usr/lib/python3/dist-packages/pip (python 3.10)":   true,
+		"pip 22.2 from /tmp/pip/pip (python 3.11)":                           false,
+		"pip 24.1b1 from /x/pip (python 3.12)":                               false,
+		"pip 26.3.dev0 from /home/me/src/pip/src/pip (python 3.14)":          false,
+		"pip 100.0 from /x/pip (python 3.20)":                                false,
+		"pip 9.0.1 from /usr/lib/python2.7/dist-packages (python 2.7)":       true,
+		"pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)\n": false,
+	} {
+		rec := &process.Recorder{Handler: func(c process.Cmd) error {
+			fmt.Fprintln(c.Stdout, line)
+			return nil
+		}}
+		info, err := CheckPip(context.Background(), rec, "")
+		if got := rec.Commands(); len(got) != 1 || got[0] != "python3 -m pip --version" {
+			t.Errorf("commands %q", got)
+		}
+		var old *PipTooOldError
+		if errors.As(err, &old) != tooOld {
+			t.Errorf("%q: %v", line, err)
+			continue
+		}
+		if tooOld {
+			msg := err.Error()
+			for _, want := range []string{"pip " + info.Version + " of python3 is too old", "needs pip 22.2 or newer", "-m venv", "--python", "ipa.python", "IPABR_IPA_PYTHON", "PYTHONNOUSERSITE=1"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("%q: the message lacks %q: %s", line, want, msg)
+				}
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("not one line: %s", msg)
+			}
+		}
+	}
+	rec := &process.Recorder{Handler: func(c process.Cmd) error {
+		fmt.Fprintln(c.Stdout, "Python 3.11.2")
+		return nil
+	}}
+	if _, err := CheckPip(context.Background(), rec, "/opt/py/bin/python3"); err == nil || !strings.Contains(err.Error(), "/opt/py/bin/python3 -m pip --version printed") {
+		t.Errorf("an unknown answer: %v", err)
 	}
 }

@@ -47,6 +47,7 @@ Where the lock's inputs come from (config keys, environment):
   ipa.requirements_url  IPABR_IPA_REQUIREMENTS_URL  IPA's git repository
   ipa.constraints_url   IPABR_IPA_CONSTRAINTS_URL   openstack/requirements
   ipa.index_url         IPABR_IPA_INDEX_URL         the package index (PEP 503)
+  ipa.python            IPABR_IPA_PYTHON            the host Python whose pip resolves
 A repository URL with {series} or {branch} in it is read as a plain file
 over HTTP(S) instead of git.`,
 	}
@@ -65,6 +66,7 @@ type LockOptions struct {
 	IPASource     string
 	Extras        []string
 	PythonVersion string
+	Python        string
 
 	// auto marks the lock ipabr build runs by itself, for the
 	// configuration cfg of the output it builds.
@@ -83,8 +85,9 @@ func NewCmdLock(f *cmdutil.Factory, runF func(*LockOptions) error) *cobra.Comman
 1. IPA's requirements.txt comes from the series' branch (stable/SERIES, or
    master) of IPA's repository, upper-constraints.txt from the same branch
    of openstack/requirements; over git (shallow) or HTTPS.
-2. pip on this machine resolves them for the image: its Python (read from
-   Buildroot), CPython, manylinux x86_64 wheels only. IPA itself is the
+2. pip on this machine (pip 22.2 or newer, of --python, else ipa.python, else
+   python3) resolves them for the image: its Python (read from Buildroot),
+   CPython, manylinux x86_64 wheels only. IPA itself is the
    newest release tag on the series' branch (or --ipa-version), or a wheel
    built here from --ipa-source; --extra adds requirements such as custom
    hardware managers.
@@ -99,12 +102,14 @@ package's default. --extra and --ipa-source default to the output's
 BR2_PACKAGE_IRONIC_PYTHON_AGENT_EXTRA_REQUIREMENTS and _GIT_URL/_GIT_REF.
 
 Exit codes: 2 for a bad or unknown series and bad flags, 1 when the index or a
-repository does not answer or pip cannot resolve (a conflict with
-upper-constraints, a package without a wheel for the image).`,
+repository does not answer, pip is missing or older than 22.2, or pip cannot
+resolve (a conflict with upper-constraints, a package without a wheel for the
+image).`,
 		Example: `  ipabr ipa lock --release 2026.1
   ipabr ipa lock --release 2026.1 --extra 'my-hardware-manager>=1.0'
   ipabr ipa lock --release master --ipa-source https://review.opendev.org/openstack/ironic-python-agent@refs/changes/45/123445/3
-  ipabr ipa lock --release 2026.1 --index-url https://pypi.example.com/simple`,
+  ipabr ipa lock --release 2026.1 --index-url https://pypi.example.com/simple
+  ipabr ipa lock --release 2026.1 --python ~/.venvs/ipabr/bin/python`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
@@ -121,6 +126,7 @@ upper-constraints, a package without a wheel for the image).`,
 	fl.StringVar(&opts.IPASource, "ipa-source", "", "build IPA from git: GIT_URL@REF (branch, tag, refs/... or commit)")
 	fl.StringArrayVar(&opts.Extras, "extra", nil, "an extra requirement or .whl file to install beside IPA (repeatable)")
 	fl.StringVar(&opts.PythonVersion, "python-version", "", "the image's Python as major.minor (default: read from Buildroot)")
+	fl.StringVar(&opts.Python, "python", "", "the host Python whose pip resolves (default: config ipa.python, else python3)")
 	return cmd
 }
 
@@ -170,6 +176,9 @@ func runLock(opts *LockOptions) error {
 	if opts.IndexURL != "" {
 		src.IndexURL = opts.IndexURL
 	}
+	if opts.Python != "" {
+		src.Python = opts.Python
+	}
 
 	target, err := ipa.ReadTarget(s.Project.Buildroot)
 	switch {
@@ -192,6 +201,7 @@ func runLock(opts *LockOptions) error {
 		IndexURL:        src.IndexURL,
 		IPAVersion:      opts.IPAVersion,
 		Target:          target,
+		Python:          src.Python,
 		Runner:          f.Runner,
 		Now:             f.Now,
 	}

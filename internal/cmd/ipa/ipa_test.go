@@ -448,11 +448,46 @@ func TestLoadSources(t *testing.T) {
 		t.Fatalf("defaults: %+v %v", src, err)
 	}
 	e.configFile = filepath.Join(e.p.Root, "ipabr.yaml")
-	writeFile(t, e.configFile, "output: out\nipa:\n  index_url: https://file.example/simple\n  constraints_url: https://file.example/{series}\n")
+	writeFile(t, e.configFile, "output: out\nipa:\n  index_url: https://file.example/simple\n  constraints_url: https://file.example/{series}\n  python: /opt/venv/bin/python\n")
 	e.vars["IPABR_IPA_INDEX_URL"] = "https://env.example/simple"
 	s, _ = e.f.Settings()
 	src, err = LoadSources(e.f, s)
-	if err != nil || src.IndexURL != "https://env.example/simple" || src.ConstraintsURL != "https://file.example/{series}" || src.RequirementsURL != ipa.DefaultRequirementsURL {
+	if err != nil || src.IndexURL != "https://env.example/simple" || src.ConstraintsURL != "https://file.example/{series}" || src.RequirementsURL != ipa.DefaultRequirementsURL || src.Python != "/opt/venv/bin/python" {
 		t.Errorf("layered: %+v %v", src, err)
+	}
+	e.vars["IPABR_IPA_PYTHON"] = "python3.12"
+	if src, err = LoadSources(e.f, s); err != nil || src.Python != "python3.12" {
+		t.Errorf("IPABR_IPA_PYTHON: %+v %v", src, err)
+	}
+}
+
+// TestLockPython: --python names the interpreter whose pip resolves, over
+// IPABR_IPA_PYTHON, which is used without the flag.
+func TestLockPython(t *testing.T) {
+	e := newEnv(t)
+	e.world()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(t.TempDir(), "calls")
+	wrapper := filepath.Join(t.TempDir(), "python")
+	writeFile(t, wrapper, "#!/bin/sh\necho \"$1 $2 $3\" >>'"+log+"'\nexec '"+py+"' \"$@\"\n")
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.vars["IPABR_IPA_PYTHON"] = "/nonexistent/python3"
+	if code := e.run("lock", "--release", "2026.1", "--python", wrapper); code != 0 {
+		t.Fatalf("--python: exit %d", code)
+	}
+	calls, _ := os.ReadFile(log)
+	if !strings.Contains(string(calls), "-m pip --version") || !strings.Contains(string(calls), "-c import runpy") {
+		t.Errorf("the lock did not run pip through --python; the wrapper saw:\n%s", calls)
+	}
+	if !strings.Contains(e.err.String(), "of "+wrapper+" (Python ") {
+		t.Errorf("progress does not name the interpreter: %s", e.err)
+	}
+	if code := e.run("lock", "--release", "2026.1"); code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "cannot run /nonexistent/python3") {
+		t.Errorf("IPABR_IPA_PYTHON: exit %d: %s", code, e.err)
 	}
 }

@@ -1,0 +1,109 @@
+package ipa_test
+
+// The lock with the pips people have: releases of pip unpacked from a git
+// repository of pypa/pip (IPABR_TEST_PIP_REPO), run by the host's python3
+// against the stand-in OpenStack on 127.0.0.1.
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ipabr/ipabr/internal/ipa"
+	"github.com/ipabr/ipabr/internal/ipa/ipatest"
+	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/testenv"
+)
+
+// pipTable are the pips of common hosts, and whether ipabr refuses them:
+// RHEL 9 (21.2), Ubuntu 22.04 (22.0), RHEL 9's python3.11-pip (22.3),
+// Debian 12 (23.0), then newer releases. The newest release of the
+// repository is tried too.
+var pipTable = []struct {
+	release string
+	refused bool
+}{
+	{"21.2.4", true}, {"22.0.2", true}, {"22.2", false}, {"22.3.1", false},
+	{"23.0.1", false}, {"24.0", false}, {"25.0", false},
+}
+
+// isolatePip keeps pip's cache and configuration inside the test.
+func isolatePip(t *testing.T) {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+}
+
+func TestPipReleases(t *testing.T) {
+	releases := ipatest.PipReleases(t)
+	testenv.Program(t, "pip", "python3")
+	isolatePip(t)
+	o := ipatest.New(t)
+	table := append(pipTable[:len(pipTable):len(pipTable)], struct {
+		release string
+		refused bool
+	}{releases[len(releases)-1], false})
+	have := map[string]bool{}
+	for _, r := range releases {
+		have[r] = true
+	}
+	for _, row := range table {
+		if !have[row.release] {
+			t.Fatalf("%s has no tag %s", ipatest.PipRepoEnv, row.release)
+		}
+		py := ipatest.Interpreter(t, ipatest.PipSource(t, row.release))
+		opts := options(o, "2026.1")
+		opts.Python = py
+		requests := o.Git.Requests()
+		l, err := ipa.MakeLock(context.Background(), opts)
+		var old *ipa.PipTooOldError
+		switch {
+		case row.refused && !errors.As(err, &old):
+			t.Errorf("pip %s: %v, want it refused as too old", row.release, err)
+		case row.refused:
+			for _, want := range []string{"pip " + row.release + " of " + py + " is too old", "needs pip 22.2 or newer", "--python"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("pip %s: the message lacks %q: %v", row.release, want, err)
+				}
+			}
+			if o.Git.Requests() != requests {
+				t.Errorf("pip %s: the repositories were asked before pip was checked", row.release)
+			}
+			first, _, _ := strings.Cut(err.Error(), ". ")
+			t.Logf("pip %-7s → refused: %s", row.release, strings.Replace(first, py, "python3", 1))
+		case err != nil:
+			t.Errorf("pip %s: %v", row.release, err)
+		default:
+			checkSeries(t, o, l, "2026.1")
+			t.Logf("pip %-7s → locked ironic-python-agent %s and %d more wheels", row.release, l.IPAVersion, len(l.Wheels)-1)
+		}
+	}
+}
+
+// TestCheckPipInterpreters: an interpreter without pip, and one that does
+// not exist, are named in the error.
+func TestCheckPipInterpreters(t *testing.T) {
+	py := testenv.Program(t, "hermetic", "python3")
+	venv := filepath.Join(t.TempDir(), "venv")
+	if out, err := exec.Command(py, "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
+		testenv.Skip(t, "hermetic", "python3 cannot make a virtual environment: "+strings.TrimSpace(string(out)))
+	}
+	bare := filepath.Join(venv, "bin", "python3")
+	_, err := ipa.CheckPip(context.Background(), process.OS{}, bare)
+	var np *ipa.NoPipError
+	if !errors.As(err, &np) || !strings.Contains(err.Error(), "pip is not installed for "+bare) {
+		t.Errorf("an interpreter without pip: %v", err)
+	}
+	_, err = ipa.CheckPip(context.Background(), process.OS{}, "/nonexistent/python3")
+	if err == nil || !strings.Contains(err.Error(), "cannot run /nonexistent/python3") {
+		t.Errorf("a missing interpreter: %v", err)
+	}
+	info, err := ipa.CheckPip(context.Background(), process.OS{}, "")
+	if err == nil && (info.Python != "python3" || info.Version == "" || info.Host == "") {
+		t.Errorf("the host's pip: %+v", info)
+	}
+}
