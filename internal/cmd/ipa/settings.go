@@ -73,6 +73,23 @@ func LoadSources(f *cmdutil.Factory, s *cmdutil.Settings) (Sources, error) {
 	return src, nil
 }
 
+// Python is the host interpreter `ipa lock` runs pip with: ipa.python
+// (IPABR_IPA_PYTHON, ipabr.yaml), else python3; outside a project only the
+// environment applies.
+func Python(f *cmdutil.Factory) string {
+	if s, err := f.Settings(); err == nil {
+		if src, err := LoadSources(f, s); err == nil {
+			return src.Python
+		}
+	}
+	if f.Getenv != nil {
+		if v := f.Getenv("IPABR_IPA_PYTHON"); v != "" {
+			return v
+		}
+	}
+	return ipa.Interpreter("")
+}
+
 func (s Sources) String() string {
 	return fmt.Sprintf("requirements %s, constraints %s, index %s, python %s", s.RequirementsURL, s.ConstraintsURL, s.IndexURL, s.Python)
 }
