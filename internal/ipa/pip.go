@@ -223,6 +223,9 @@ func (r *PipRequest) PipArgs() []string {
 		"--target", filepath.Join(r.Dir, "target"),
 		"--only-binary=:all:", "--implementation", "cp",
 		"--python-version", r.Target.Python,
+		// The image's ABI: without it pip takes the host's, and a
+		// free-threaded host (cp314t) rejects cp314 and abi3 wheels.
+		"--abi", r.Target.ABI(),
 	}
 	for _, p := range r.Target.Platforms() {
 		args = append(args, "--platform", p)

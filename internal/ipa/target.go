@@ -104,6 +104,9 @@ func (t Target) Platforms() []string {
 	return p
 }
 
+// ABI is the CPython ABI tag of the target's Python: cp314 for 3.14.
+func (t Target) ABI() string { return "cp" + strings.Replace(t.Python, ".", "", 1) }
+
 // String describes the target for messages.
 func (t Target) String() string {
 	return fmt.Sprintf("CPython %s on x86_64 with glibc %s", t.Python, t.Glibc)

@@ -83,7 +83,7 @@ func TestPipCommand(t *testing.T) {
 	line := strings.Join(c.Args[3:], " ")
 	for _, want := range []string{
 		"install --dry-run", "--report /w/report.json", "--only-binary=:all:", "--implementation cp",
-		"--python-version 3.14", "--platform manylinux_2_42_x86_64", "--platform manylinux2014_x86_64",
+		"--python-version 3.14 --abi cp314", "--platform manylinux_2_42_x86_64", "--platform manylinux2014_x86_64",
 		"--index-url http://127.0.0.1:1/simple", "--isolated", "--ignore-installed",
 		"-c /w/upper-constraints.txt -r /w/requirements.txt ironic-python-agent==11.0.1 my-hwm>=1",
 	} {
@@ -419,6 +419,16 @@ func TestCompatible(t *testing.T) {
 		"x-1-py2-none-any.whl":                                                  false,
 		"x-1-py315-none-any.whl":                                                false,
 		"cryptography-43.0.3-cp39-abi3-manylinux_2_28_x86_64.whl":               true,
+		// pip offers the interpreter's own cp3X-none, not an older one's.
+		"x-1-cp314-none-any.whl":                     true,
+		"x-1-cp313-none-any.whl":                     false,
+		"x-1-cp313-none-manylinux_2_17_x86_64.whl":   false,
+		"x-1-py313-none-manylinux_2_17_x86_64.whl":   true,
+		"x-1-cp32-abi3-manylinux_2_17_x86_64.whl":    true,
+		"x-1-cp31-abi3-manylinux_2_17_x86_64.whl":    false,
+		"x-1-cp314-cp314-any.whl":                    false,
+		"x-1-cp39-abi3-any.whl":                      false,
+		"x-1-cp314-cp314t-manylinux_2_17_x86_64.whl": false,
 	} {
 		if got := tg.Compatible(f); got != want {
 			t.Errorf("Compatible(%s) = %v, want %v", f, got, want)
