@@ -204,6 +204,25 @@ func (e *NoWheelError) Error() string {
 		e.Requirement, e.Target, e.Index, e.Found, e.Target.Python)
 }
 
+// RequiresPythonError is a wheel whose Requires-Python pip found unmet:
+// for the image's Python, or (pip before 24.2, which checks the
+// interpreter that runs it despite --python-version) for the host's.
+type RequiresPythonError struct {
+	Package  string
+	Spec     string // Requires-Python
+	Checked  string // the Python version pip checked
+	Target   Target
+	HostOnly bool // pip checked the host's Python, not the image's
+}
+
+func (e *RequiresPythonError) Error() string {
+	if e.HostOnly {
+		return fmt.Sprintf("%s requires Python %s, and this pip checked that against the host's Python %s instead of the image's %s (pip before 24.2 does): upgrade the pip ipabr runs (python -m pip install --upgrade pip in its virtual environment, doc/ipa.md), or name a host Python that satisfies %s with --python",
+			e.Package, e.Spec, e.Checked, e.Target.Python, e.Spec)
+	}
+	return fmt.Sprintf("%s requires Python %s; the image has Python %s: lock a release that supports it (--ipa-version), or build another Python", e.Package, e.Spec, e.Target.Python)
+}
+
 // PipError is any other failure of pip; Output holds its last lines.
 type PipError struct {
 	Cmd    string
@@ -287,6 +306,7 @@ func Resolve(ctx context.Context, run process.Runner, r *PipRequest) ([]Resolved
 var (
 	noMatchRE     = regexp.MustCompile(`(?m)^ERROR: No matching distribution found for (\S+)`)
 	noVersionRE   = regexp.MustCompile(`(?m)^ERROR: Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)`)
+	requiresRE    = regexp.MustCompile(`(?m)^ERROR: Package '([^']+)' requires a different Python: (\S+) not in '([^']*)'`)
 	userReqRE     = regexp.MustCompile(`^The user requested \(constraint\) (.+)$`)
 	userRequestRE = regexp.MustCompile(`^The user requested (.+)$`)
 )
@@ -305,6 +325,10 @@ func classifyPip(out string, r *PipRequest) error {
 			found = strings.TrimSpace(v[2])
 		}
 		return &NoWheelError{Requirement: m[1], Found: found, Target: r.Target, Index: r.IndexURL}
+	}
+	if m := requiresRE.FindStringSubmatch(out); m != nil {
+		host := !strings.HasPrefix(m[2]+".", r.Target.Python+".")
+		return &RequiresPythonError{Package: m[1], Checked: m[2], Spec: m[3], Target: r.Target, HostOnly: host}
 	}
 	return &PipError{Cmd: r.Cmd().String(), Output: lastLines(out, 6)}
 }

@@ -107,3 +107,42 @@ func TestCheckPipInterpreters(t *testing.T) {
 		t.Errorf("the host's pip: %+v", info)
 	}
 }
+
+// TestPipRequiresPython: a source whose Requires-Python excludes the
+// host's Python locks with pip 24.2 and newer, which check the image's
+// Python; pip 24.0 checks the host's, and ipabr says so with the fix. An
+// image whose Python the source excludes gets no lock from any pip.
+func TestPipRequiresPython(t *testing.T) {
+	releases := ipatest.PipReleases(t)
+	testenv.Program(t, "pip", "python3")
+	isolatePip(t)
+	o := ipatest.New(t)
+	opts, host := notForTheHost(t, o)
+
+	opts.Python = ipatest.Interpreter(t, ipatest.PipSource(t, "24.0"))
+	_, err := ipa.MakeLock(context.Background(), opts)
+	var rp *ipa.RequiresPythonError
+	if !errors.As(err, &rp) || !rp.HostOnly || !strings.HasPrefix(rp.Checked, host+".") || rp.Spec != "!="+host+".*" {
+		t.Fatalf("pip 24.0: %v, want the host-only Requires-Python error", err)
+	}
+	for _, want := range []string{"ironic-python-agent requires Python !=" + host + ".*", "instead of the image's 3.14", "pip before 24.2", "--upgrade pip"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("pip 24.0: the message lacks %q: %v", want, err)
+		}
+	}
+
+	newest := releases[len(releases)-1]
+	opts.Python = ipatest.Interpreter(t, ipatest.PipSource(t, newest))
+	l, err := ipa.MakeLock(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("pip %s: %v", newest, err)
+	}
+	if agent := byName(l)["ironic-python-agent"]; agent.Version != "11.0.2.dev2" || !strings.Contains(string(agent.Local), "Requires-Python: !="+host+".*") {
+		t.Errorf("pip %s: IPA %s, built without the source's Requires-Python", newest, agent.Version)
+	}
+	o.AddHostOnlyWheels(t, "2026.1") // zeroconf for the host's Python too
+	opts.Target.Python = host
+	if _, err := ipa.MakeLock(context.Background(), opts); !errors.As(err, &rp) || rp.HostOnly {
+		t.Errorf("pip %s, an image with Python %s: %v, want the image's Requires-Python error", newest, host, err)
+	}
+}

@@ -272,7 +272,10 @@ func normalize(name string) string { return strings.ToLower(normRE.ReplaceAllStr
 // build dependencies come from the index) and returns its path. IPA is pure
 // Python, so a wheel built on the host is the target's.
 func buildWheel(ctx context.Context, o *Options, co *Checkout, out string) (string, error) {
-	args := []string{"-m", "pip", "wheel", "--no-deps", "--isolated", "--disable-pip-version-check",
+	// --ignore-requires-python: the wheel is the image's, whose Python the
+	// resolution checks it against; the host's may be older (RHEL 9's 3.9
+	// for IPA 2026.1's >=3.10).
+	args := []string{"-m", "pip", "wheel", "--no-deps", "--ignore-requires-python", "--isolated", "--disable-pip-version-check",
 		"--no-input", "--progress-bar", "off", "--wheel-dir", out, "--index-url", o.IndexURL}
 	if o.CacheDir != "" {
 		args = append(args, "--cache-dir", o.CacheDir)

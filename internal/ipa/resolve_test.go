@@ -430,3 +430,48 @@ func TestLocalPathRepositories(t *testing.T) {
 		t.Errorf("unknown ref: %v", err)
 	}
 }
+
+// notForTheHost gives the stand-in IPA a branch whose Requires-Python
+// excludes the host's Python but not the image's, as IPA 2026.1 (>=3.10)
+// on RHEL 9 (3.9); it returns the branch's lock options.
+func notForTheHost(t *testing.T, o *ipatest.OpenStack) (ipa.Options, string) {
+	t.Helper()
+	out, err := exec.Command("python3", "-c", `import sys; print("%d.%d" % sys.version_info[:2])`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimSpace(string(out))
+	if host == target.Python {
+		testenv.Skip(t, "hermetic", "the host's Python is the image's "+host)
+	}
+	o.IPABranch(t, "not-for-the-host", map[string]string{
+		"setup.cfg": "[metadata]\nname = ironic-python-agent\npython_requires = !=" + host + ".*\n",
+	})
+	opts := options(o, "2026.1")
+	opts.GitURL, opts.GitRef = o.IPAURL, "not-for-the-host"
+	return opts, host
+}
+
+// TestLockGitSourceForNewerPython: IPA from git is built on the host even
+// when its Requires-Python excludes the host's Python (pip wheel
+// --ignore-requires-python); the host's pip then resolves it, or (before
+// pip 24.2) says that it checked the host's Python and what to do.
+func TestLockGitSourceForNewerPython(t *testing.T) {
+	needPip(t)
+	o := ipatest.New(t)
+	opts, host := notForTheHost(t, o)
+	l, err := ipa.MakeLock(context.Background(), opts)
+	var rp *ipa.RequiresPythonError
+	switch {
+	case errors.As(err, &rp):
+		if !rp.HostOnly || rp.Package != "ironic-python-agent" || !strings.Contains(err.Error(), "pip before 24.2") {
+			t.Errorf("the host's pip: %v", err)
+		}
+	case err != nil:
+		t.Fatalf("IPA requiring Python !=%s.*, built on Python %s: %v", host, host, err)
+	default:
+		if agent := byName(l)["ironic-python-agent"]; !strings.Contains(string(agent.Local), "Requires-Python: !="+host+".*") {
+			t.Error("the built wheel does not carry the source's Requires-Python")
+		}
+	}
+}

@@ -145,6 +145,15 @@ func TestClassifyPip(t *testing.T) {
 	if pe, ok := err.(*PipError); !ok || !strings.Contains(pe.Output, "KeyError: boom") {
 		t.Errorf("other failures keep pip's last lines: %T %v", err, err)
 	}
+	// Requires-Python unmet: for the host's Python (pip before 24.2), or the image's.
+	err = classifyPip("ERROR: Package 'ironic-python-agent' requires a different Python: 3.9.18 not in '>=3.10'\n", r)
+	if rp, ok := err.(*RequiresPythonError); !ok || !rp.HostOnly || !strings.Contains(err.Error(), "against the host's Python 3.9.18 instead of the image's 3.14") {
+		t.Errorf("host's Requires-Python: %T %v", err, err)
+	}
+	err = classifyPip("ERROR: Package 'x' requires a different Python: 3.14.0 not in '<3.12'\n", r)
+	if rp, ok := err.(*RequiresPythonError); !ok || rp.HostOnly || !strings.Contains(err.Error(), "x requires Python <3.12; the image has Python 3.14") {
+		t.Errorf("image's Requires-Python: %T %v", err, err)
+	}
 	// The interpreter is named, with the path Python gives.
 	r.Python = ""
 	err = classifyPip("/usr/bin/python3: No module named pip\n", r)

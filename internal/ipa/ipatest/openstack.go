@@ -181,8 +181,10 @@ func (o *OpenStack) makeRequirementsRepo(t testing.TB) error {
 // backend is a PEP 517 build backend inside the stand-in IPA repository
 // (no build dependencies, so pip's isolated build needs nothing from the
 // index): it builds ironic_python_agent-$PBR_VERSION-py3-none-any.whl with
-// requirements.txt as Requires-Dist, the way pbr does.
+// requirements.txt as Requires-Dist and setup.cfg's python_requires as
+// Requires-Python, the way pbr does.
 const backend = `import base64
+import configparser
 import hashlib
 import os
 import zipfile
@@ -202,6 +204,12 @@ def _requirements():
     return out
 
 
+def _python_requires():
+    cfg = configparser.ConfigParser()
+    cfg.read("setup.cfg")
+    return cfg.get("metadata", "python_requires", fallback="")
+
+
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     version = os.environ.get("PBR_VERSION", "0.0.0")
     dist = "ironic_python_agent-" + version
@@ -214,6 +222,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
                     files[p.replace(os.sep, "/")] = f.read()
     meta = ("Metadata-Version: 2.1\nName: ironic-python-agent\nVersion: %s\n"
             "License: Apache-2.0\n" % version)
+    if _python_requires():
+        meta += "Requires-Python: %s\n" % _python_requires()
     meta += "".join("Requires-Dist: %s\n" % r for r in _requirements())
     info = dist + ".dist-info/"
     files[info + "METADATA"] = meta.encode()
@@ -245,6 +255,7 @@ func (o *OpenStack) makeIPARepo(t testing.TB) error {
 	files := map[string]string{
 		"pyproject.toml":                         "[build-system]\nrequires = []\nbuild-backend = \"ipabr_test_backend\"\nbackend-path = [\".\"]\n",
 		"ipabr_test_backend.py":                  backend,
+		"setup.cfg":                              "[metadata]\nname = ironic-python-agent\npython_requires = >=3.10\n",
 		"ironic_python_agent/__init__.py":        "",
 		"ironic_python_agent/cmd/__init__.py":    "",
 		"ironic_python_agent/cmd/agent.py":       "def run():\n    print('ironic-python-agent from git')\n",
@@ -295,6 +306,26 @@ func (o *OpenStack) makeIPARepo(t testing.TB) error {
 		o.IPACommits[b] = c
 	}
 	return nil
+}
+
+// IPABranch commits files onto a new branch of the stand-in IPA
+// repository, forked from stable/2026.1.
+func (o *OpenStack) IPABranch(t testing.TB, branch string, files map[string]string) {
+	t.Helper()
+	d := o.IPARepo
+	if err := git(d, "checkout", "-q", "-b", branch, "stable/2026.1"); err != nil {
+		t.Fatal(err)
+	}
+	for p, c := range files {
+		if err := writeFile(filepath.Join(d, p), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range [][]string{{"add", "-A"}, {"commit", "-qm", "change on " + branch}, {"checkout", "-q", "master"}} {
+		if err := git(d, s...); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // Wheels are the index's contents: for each series, every IPA requirement
