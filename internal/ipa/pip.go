@@ -20,12 +20,18 @@ import (
 // dependencies of wheels against the interpreter that runs it, even with
 // --python-version; the image's Python is not the host's, so the shim
 // makes packaging's default_environment() describe the target. Its first
-// argument is the target's major.minor version.
+// argument is the target's major.minor version. A pip whose markers stop
+// asking default_environment() (a packaging that caches the environment
+// is one refactor away) would silently resolve for the host, so the shim
+// checks that a marker naming the target's Python evaluates true through
+// the replacement, and stops with shimFailure otherwise.
 const pipShim = `import runpy, sys
 from pip._vendor.packaging import markers
 _py = sys.argv.pop(1)
 _host = markers.default_environment
+_asked = []
 def _target():
+    _asked.append(True)
     env = _host()
     env.update({
         "python_version": _py, "python_full_version": _py + ".0",
@@ -36,9 +42,15 @@ def _target():
     })
     return env
 markers.default_environment = _target
+if not markers.Marker('python_version == "' + _py + '"').evaluate() or not _asked:
+    sys.exit("` + shimFailure + `")
 sys.argv[0] = "pip"
 runpy.run_module("pip", run_name="__main__", alter_sys=True)
 `
+
+// shimFailure is the line the shim stops with when its replacement of the
+// marker environment does not take effect.
+const shimFailure = "ipabr: this pip evaluates markers without packaging.markers.default_environment"
 
 // MinPip is the oldest pip that resolves without installing: pip install
 // --dry-run --report came with pip 22.2. NewestPip is the newest release
@@ -315,6 +327,9 @@ var (
 func classifyPip(out string, r *PipRequest) error {
 	if e := noPip(Interpreter(r.Python), out); e != nil {
 		return e
+	}
+	if strings.Contains(out, shimFailure) {
+		return fmt.Errorf("%s: the lock would be resolved for the host's Python, not the image's; name an interpreter with pip %s to %s with --python", shimFailure, MinPip, NewestPip)
 	}
 	if causes := conflictCauses(out, r.Extras); len(causes) > 0 {
 		return &ConflictError{Causes: causes}

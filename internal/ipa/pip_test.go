@@ -7,6 +7,7 @@ package ipa_test
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -144,5 +145,54 @@ func TestPipRequiresPython(t *testing.T) {
 	opts.Target.Python = host
 	if _, err := ipa.MakeLock(context.Background(), opts); !errors.As(err, &rp) || rp.HostOnly {
 		t.Errorf("pip %s, an image with Python %s: %v, want the image's Requires-Python error", newest, host, err)
+	}
+}
+
+// freezeMarkers makes the packaging vendored in a pip source evaluate
+// markers with the environment default_environment gave at import, the way
+// a packaging that caches it would: replacing the function afterwards
+// changes nothing.
+func freezeMarkers(t *testing.T, pipDir string) {
+	t.Helper()
+	path := filepath.Join(pipDir, "pip", "_vendor", "packaging", "markers.py")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(data)
+	i := strings.Index(src, "    def evaluate(")
+	j := strings.Index(src[max(i, 0):], "default_environment()")
+	if i < 0 || j < 0 {
+		t.Fatalf("%s: no Marker.evaluate calling default_environment()", path)
+	}
+	src = src[:i+j] + "_frozen_environment()" + src[i+j+len("default_environment()"):] + "\n_frozen_environment = default_environment\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPipShimChecksItself: with a pip whose markers no longer ask
+// default_environment(), the lock fails loudly instead of resolving
+// tenacity's dependency backports.strenum; python_version < "3.12" for the
+// host.
+func TestPipShimChecksItself(t *testing.T) {
+	releases := ipatest.PipReleases(t)
+	testenv.Program(t, "pip", "python3")
+	isolatePip(t)
+	newest := releases[len(releases)-1]
+	dir := ipatest.PipSource(t, newest)
+	freezeMarkers(t, dir)
+	o := ipatest.New(t)
+	opts := options(o, "2026.1")
+	opts.Python = ipatest.Interpreter(t, dir)
+	l, err := ipa.MakeLock(context.Background(), opts)
+	if err == nil {
+		_, hostDeps := byName(l)["backports-strenum"]
+		t.Fatalf("pip %s with frozen markers locked (backports.strenum for the host's Python in the lock: %v)", newest, hostDeps)
+	}
+	for _, want := range []string{"evaluates markers without packaging.markers.default_environment", "resolved for the host's Python", "--python"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, err)
+		}
 	}
 }

@@ -145,6 +145,9 @@ func TestClassifyPip(t *testing.T) {
 	if pe, ok := err.(*PipError); !ok || !strings.Contains(pe.Output, "KeyError: boom") {
 		t.Errorf("other failures keep pip's last lines: %T %v", err, err)
 	}
+	if err := classifyPip("Traceback\n"+shimFailure+"\n", r); err == nil || !strings.Contains(err.Error(), "resolved for the host's Python") {
+		t.Errorf("the shim's own check: %v", err)
+	}
 	// Requires-Python unmet: for the host's Python (pip before 24.2), or the image's.
 	err = classifyPip("ERROR: Package 'ironic-python-agent' requires a different Python: 3.9.18 not in '>=3.10'\n", r)
 	if rp, ok := err.(*RequiresPythonError); !ok || !rp.HostOnly || !strings.Contains(err.Error(), "against the host's Python 3.9.18 instead of the image's 3.14") {
