@@ -235,6 +235,10 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 	if err := fillInfo(ctx, o.HTTP, lock.Wheels); err != nil {
 		return nil, err
 	}
+	o.say("checking that no two wheels install the same file")
+	if err := checkOverlaps(ctx, o.HTTP, lock.Wheels); err != nil {
+		return nil, err
+	}
 	return lock, lock.Check()
 }
 

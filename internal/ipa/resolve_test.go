@@ -475,3 +475,41 @@ func TestLockGitSourceForNewerPython(t *testing.T) {
 		}
 	}
 }
+
+// TestLockOverlappingWheels: two hardware managers sharing a pkgutil
+// namespace package lock when its __init__.py is the same in both, and
+// stop, naming both wheels, when it differs.
+func TestLockOverlappingWheels(t *testing.T) {
+	needPip(t)
+	o := ipatest.New(t)
+	ns := "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"
+	for _, w := range []ipatest.WheelSpec{
+		{Name: "acme-hwm-raid", Version: "1.0", Files: map[string]string{"acme/__init__.py": ns, "acme/raid/__init__.py": ""}},
+		{Name: "acme-hwm-nic", Version: "1.0", Files: map[string]string{"acme/__init__.py": ns, "acme/nic/__init__.py": ""}},
+		{Name: "acme-hwm-bmc", Version: "1.0", Files: map[string]string{"acme/__init__.py": "from acme import raid\n", "acme/bmc/__init__.py": ""}},
+	} {
+		if _, err := ipatest.BuildWheel(o.Index.Dir, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := options(o, "2026.1")
+	opts.Extras = []string{"acme-hwm-raid", "acme-hwm-nic"}
+	l, err := ipa.MakeLock(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("identical namespace files: %v", err)
+	}
+	if w := byName(l); w["acme-hwm-raid"].Version != "1.0" || w["acme-hwm-nic"].Version != "1.0" {
+		t.Errorf("the hardware managers are not in the lock")
+	}
+	opts.Extras = append(opts.Extras, "acme-hwm-bmc")
+	_, err = ipa.MakeLock(context.Background(), opts)
+	var oe *ipa.OverlapError
+	if !errors.As(err, &oe) || oe.Path != "site-packages/acme/__init__.py" {
+		t.Fatalf("different namespace files: %v", err)
+	}
+	for _, want := range []string{"acme_hwm_bmc-1.0-py3-none-any.whl", "acme_hwm_nic-1.0-py3-none-any.whl", "--extra"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, err)
+		}
+	}
+}
