@@ -70,6 +70,9 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 	if err := ValidatePython(o.Target.Python); err != nil {
 		return nil, err
 	}
+	if err := ValidateGlibc(o.Target.Glibc); err != nil {
+		return nil, err
+	}
 	if o.IPAVersion != "" && !versionRE.MatchString(o.IPAVersion) {
 		return nil, fmt.Errorf("--ipa-version %q is not a release version such as 11.1.0", o.IPAVersion)
 	}

@@ -26,15 +26,26 @@ func TestReadTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := ReadTarget(br); err == nil {
-		t.Error("ReadTarget of an empty directory succeeded")
+	ext := external(t)
+	if _, err := ReadPython(br); err == nil {
+		t.Error("ReadPython of an empty directory succeeded")
+	}
+	if _, err := ReadGlibc(br, ext, nil); err == nil {
+		t.Error("ReadGlibc of an empty directory succeeded")
 	}
 	write("package/python3/python3.mk", "# header\nPYTHON3_VERSION_MAJOR = 3.14\nPYTHON3_VERSION = $(PYTHON3_VERSION_MAJOR).5\n")
 	write("package/glibc/glibc.mk", "GLIBC_VERSION = 2.42-67-g4ebd33dd77eabe8d4c45232bed4b42a31d2f9edc\n")
-	tg, err := ReadTarget(br)
-	if err != nil || tg != (Target{Python: "3.14", Glibc: "2.42"}) {
-		t.Fatalf("ReadTarget = %+v, %v", tg, err)
+	py, err := ReadPython(br)
+	if err != nil || py != "3.14" {
+		t.Fatalf("ReadPython = %q, %v", py, err)
 	}
+	internal := map[string]string{"BR2_TOOLCHAIN_BUILDROOT": "y", "BR2_TOOLCHAIN_BUILDROOT_GLIBC": "y"}
+	for _, cfg := range []map[string]string{nil, internal} {
+		if gl, err := ReadGlibc(br, ext, cfg); err != nil || gl != "2.42" {
+			t.Errorf("Buildroot's own glibc (config %v) = %q, %v", cfg, gl, err)
+		}
+	}
+	tg := Target{Python: py, Glibc: "2.42"}
 	p := tg.Platforms()
 	if p[0] != "manylinux_2_42_x86_64" || p[len(p)-1] != "manylinux1_x86_64" {
 		t.Errorf("platforms run %s .. %s", p[0], p[len(p)-1])
@@ -47,20 +58,53 @@ func TestReadTarget(t *testing.T) {
 	if contains(p, "manylinux_2_43_x86_64") || contains(p, "linux_x86_64") {
 		t.Errorf("platforms beyond the target's glibc or non-portable: %q", p)
 	}
+
+	// A Bootlin toolchain: its release from Buildroot, its glibc from the
+	// package's table (the real one, copied by external()).
+	write("toolchain/toolchain-external/toolchain-external-bootlin/toolchain-external-bootlin.mk",
+		"ifeq ($(BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_GLIBC_BLEEDING_EDGE),y)\nTOOLCHAIN_EXTERNAL_BOOTLIN_VERSION = 2025.08-1\nendif\n\n"+
+			"ifeq ($(BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_GLIBC_STABLE),y)\nTOOLCHAIN_EXTERNAL_BOOTLIN_VERSION = 2025.08-1\nendif\n\n"+
+			"ifeq ($(BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_MUSL_STABLE),y)\nTOOLCHAIN_EXTERNAL_BOOTLIN_VERSION = 2031.02-1\nendif\n")
+	bootlin := func(variant string) map[string]string {
+		return map[string]string{"BR2_TOOLCHAIN_EXTERNAL": "y", "BR2_TOOLCHAIN_EXTERNAL_BOOTLIN": "y", "BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_ARCH_SUPPORTS": "y", variant: "y"}
+	}
+	if gl, err := ReadGlibc(br, ext, bootlin("BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_GLIBC_STABLE")); err != nil || gl != "2.41" {
+		t.Errorf("Bootlin stable 2025.08-1: %q, %v", gl, err)
+	}
+	for cfg, why := range map[string]map[string]string{
+		"a release the table lacks": bootlin("BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_MUSL_STABLE"),
+		"a custom toolchain":        {"BR2_TOOLCHAIN_EXTERNAL": "y", "BR2_TOOLCHAIN_EXTERNAL_CUSTOM": "y"},
+	} {
+		if _, err := ReadGlibc(br, ext, why); err == nil || !strings.Contains(err.Error(), "--glibc-version") {
+			t.Errorf("%s: %v, want the advice to pass --glibc-version", cfg, err)
+		}
+	}
+	if !GlibcNewer("2.42", "2.41") || GlibcNewer("2.41", "2.41") || GlibcNewer("2.9", "2.41") || GlibcNewer("x", "2.1") {
+		t.Error("GlibcNewer compares wrongly")
+	}
 	write("package/python3/python3.mk", "PYTHON3_VERSION_MAJOR = 3.x\n")
-	if _, err := ReadTarget(br); err == nil {
+	if _, err := ReadPython(br); err == nil {
 		t.Error("a malformed Python version was accepted")
 	}
 }
 
-// The real Buildroot at the pin builds Python 3.14.
+// The real Buildroot at the pin builds Python 3.14 with glibc 2.42; its
+// Bootlin x86-64 glibc toolchains are release 2025.08-1, glibc 2.41.
 func TestReadTargetUpstream(t *testing.T) {
-	tg, err := ReadTarget(testenv.UpstreamCheckout(t))
-	if err != nil {
-		t.Fatal(err)
+	br := testenv.UpstreamCheckout(t)
+	py, err := ReadPython(br)
+	if err != nil || py != "3.14" {
+		t.Errorf("Buildroot 2026.02's Python is %q (%v), want 3.14", py, err)
 	}
-	if tg.Python != "3.14" {
-		t.Errorf("Buildroot 2026.02's Python is %s, want 3.14", tg.Python)
+	ext := external(t)
+	if gl, err := ReadGlibc(br, ext, nil); err != nil || gl != "2.42" {
+		t.Errorf("Buildroot 2026.02's glibc is %q (%v), want 2.42", gl, err)
+	}
+	for _, variant := range []string{"BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_GLIBC_STABLE", "BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_GLIBC_BLEEDING_EDGE"} {
+		cfg := map[string]string{"BR2_TOOLCHAIN_EXTERNAL": "y", "BR2_TOOLCHAIN_EXTERNAL_BOOTLIN": "y", variant: "y"}
+		if gl, err := ReadGlibc(br, ext, cfg); err != nil || gl != "2.41" {
+			t.Errorf("%s: glibc %q (%v), want 2.41", variant, gl, err)
+		}
 	}
 }
 

@@ -66,6 +66,7 @@ type LockOptions struct {
 	IPASource     string
 	Extras        []string
 	PythonVersion string
+	GlibcVersion  string
 	Python        string
 
 	// auto marks the lock ipabr build runs by itself, for the
@@ -86,8 +87,9 @@ func NewCmdLock(f *cmdutil.Factory, runF func(*LockOptions) error) *cobra.Comman
    master) of IPA's repository, upper-constraints.txt from the same branch
    of openstack/requirements; over git (shallow) or HTTPS.
 2. pip on this machine (pip 22.2 or newer, of --python, else ipa.python, else
-   python3) resolves them for the image: its Python (read from Buildroot),
-   CPython, manylinux x86_64 wheels only. IPA itself is the
+   python3) resolves them for the image: its Python and the glibc of its
+   toolchain (read from Buildroot for the output's configuration: Buildroot's
+   own glibc, or a Bootlin release's), CPython, manylinux x86_64 wheels only. IPA itself is the
    newest release tag on the series' branch (or --ipa-version), or a wheel
    built here from --ipa-source; --extra adds requirements such as custom
    hardware managers.
@@ -126,6 +128,7 @@ image).`,
 	fl.StringVar(&opts.IPASource, "ipa-source", "", "build IPA from git: GIT_URL@REF (branch, tag, refs/... or commit)")
 	fl.StringArrayVar(&opts.Extras, "extra", nil, "an extra requirement or .whl file to install beside IPA (repeatable)")
 	fl.StringVar(&opts.PythonVersion, "python-version", "", "the image's Python as major.minor (default: read from Buildroot)")
+	fl.StringVar(&opts.GlibcVersion, "glibc-version", "", "the glibc of the image's toolchain as major.minor (default: read from Buildroot for the output's toolchain)")
 	fl.StringVar(&opts.Python, "python", "", "the host Python whose pip resolves (default: config ipa.python, else python3)")
 	return cmd
 }
@@ -180,18 +183,9 @@ func runLock(opts *LockOptions) error {
 		src.Python = opts.Python
 	}
 
-	target, err := ipa.ReadTarget(s.Project.Buildroot)
-	switch {
-	case err != nil && opts.PythonVersion == "":
-		return cmdutil.UsageError("cannot read the image's Python version from Buildroot (%v); run 'ipabr init' or pass --python-version", err)
-	case err != nil:
-		target = ipa.Target{Glibc: "2.17"} // manylinux2014, when Buildroot is absent
-	}
-	if opts.PythonVersion != "" {
-		if err := ipa.ValidatePython(opts.PythonVersion); err != nil {
-			return cmdutil.UsageError("--python-version: %v", err)
-		}
-		target.Python = opts.PythonVersion
+	target, err := readTarget(s, cfg, opts.PythonVersion, opts.GlibcVersion)
+	if err != nil {
+		return err
 	}
 
 	o := ipa.Options{
@@ -260,6 +254,36 @@ func runLock(opts *LockOptions) error {
 		fmt.Fprintf(w, "  %s uses series %s; switch it with: ipabr ipa use %s\n", s.Project.Rel(s.Project.Output), cfg.Values[ipa.SeriesSymbol], series)
 	}
 	return nil
+}
+
+// configValues are the values of a configuration, nil without one.
+func configValues(cfg *buildroot.Config) map[string]string {
+	if cfg == nil {
+		return nil
+	}
+	return cfg.Values
+}
+
+// readTarget is the image's Python and glibc: the flags' values, else
+// what Buildroot says for the output's configuration.
+func readTarget(s *cmdutil.Settings, cfg *buildroot.Config, python, glibc string) (ipa.Target, error) {
+	t := ipa.Target{Python: python, Glibc: glibc}
+	var err error
+	if t.Python == "" {
+		if t.Python, err = ipa.ReadPython(s.Project.Buildroot); err != nil {
+			return t, cmdutil.UsageError("cannot read the image's Python version from Buildroot (%v); run 'ipabr init' or pass --python-version", err)
+		}
+	} else if err := ipa.ValidatePython(t.Python); err != nil {
+		return t, cmdutil.UsageError("--python-version: %v", err)
+	}
+	if t.Glibc == "" {
+		if t.Glibc, err = ipa.ReadGlibc(s.Project.Buildroot, s.Project.External, configValues(cfg)); err != nil {
+			return t, cmdutil.UsageError("cannot read the glibc of the image's toolchain: %v", err)
+		}
+	} else if err := ipa.ValidateGlibc(t.Glibc); err != nil {
+		return t, cmdutil.UsageError("--glibc-version: %v", err)
+	}
+	return t, nil
 }
 
 func dedupe(in []string) []string {

@@ -205,7 +205,7 @@ func TestLockShowAndIndexDown(t *testing.T) {
 	if code := e.run("show"); code != 0 {
 		t.Fatalf("show: exit %d", code)
 	}
-	for _, want := range []string{"series:    2026.1 (the package's default)", "ipa:       11.0.1 from " + o.Index.URL, "packages:  17 wheels", "locks:     2026.1"} {
+	for _, want := range []string{"series:    2026.1 (the package's default)", "ipa:       11.0.1 from " + o.Index.URL, "packages:  17 wheels", "locks:     2026.1", "glibc:     2.42\n"} {
 		if !strings.Contains(e.out.String(), want) {
 			t.Errorf("show lacks %q:\n%s", want, e.out)
 		}
@@ -217,7 +217,7 @@ func TestLockShowAndIndexDown(t *testing.T) {
 	if err := json.Unmarshal(e.out.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
-	if !res.Locked || res.Packages != 17 || res.IPAVersion != "11.0.1" || res.Size <= 0 || res.Python != "3.14" || res.Command != "ipabr ipa lock --release 2026.1" {
+	if !res.Locked || res.Packages != 17 || res.IPAVersion != "11.0.1" || res.Size <= 0 || res.Python != "3.14" || res.Glibc != "2.42" || res.Command != "ipabr ipa lock --release 2026.1" {
 		t.Errorf("show --json: %+v", res)
 	}
 
@@ -260,6 +260,8 @@ func TestLockBadInputIsExit2(t *testing.T) {
 		{"lock", "--release", "2026.1", "--extra", "pbr >= 8"},
 		{"lock", "--release", "2026.1", "--ipa-source", "https://example.invalid/ipa"},
 		{"lock", "--release", "2026.1", "--python-version", "3"},
+		{"lock", "--release", "2026.1", "--glibc-version", "2"},
+		{"lock", "--release", "2026.1", "--glibc-version", "3.1"},
 		{"lock", "--release", "2026.1", "--ipa-version", "latest"},
 		{"use", "$(reboot)"},
 		{"use", "2026.1/../x"},
@@ -489,5 +491,27 @@ func TestLockPython(t *testing.T) {
 	}
 	if code := e.run("lock", "--release", "2026.1"); code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "cannot run /nonexistent/python3") {
 		t.Errorf("IPABR_IPA_PYTHON: exit %d: %s", code, e.err)
+	}
+}
+
+// TestLockGlibcVersion: an external toolchain Buildroot cannot name the
+// glibc of needs --glibc-version, and the lock is resolved for it.
+func TestLockGlibcVersion(t *testing.T) {
+	e := newEnv(t)
+	e.world()
+	e.config("BR2_TOOLCHAIN_EXTERNAL=y", "BR2_TOOLCHAIN_EXTERNAL_CUSTOM=y", "BR2_PACKAGE_IRONIC_PYTHON_AGENT=y", `BR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES="2026.1"`)
+	if code := e.run("lock"); code != cmdutil.ExitUsage || !strings.Contains(e.err.String(), "--glibc-version") {
+		t.Errorf("a custom toolchain: exit %d: %s", code, e.err)
+	}
+	if code := e.run("lock", "--glibc-version", "2.36"); code != 0 {
+		t.Fatalf("--glibc-version 2.36: exit %d", code)
+	}
+	l, err := ipa.ReadLock(e.p.External, "2026.1")
+	if err != nil || l.Target.Glibc != "2.36" {
+		t.Fatalf("the lock's glibc: %v %v", l, err)
+	}
+	// zeroconf's only wheel for the image is manylinux_2_36.
+	if code := e.run("lock", "--glibc-version", "2.35"); code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "no wheel of zeroconf") {
+		t.Errorf("--glibc-version 2.35: exit %d: %s", code, e.err)
 	}
 }
