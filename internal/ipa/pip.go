@@ -179,6 +179,9 @@ type PipRequest struct {
 	Args []string
 	// Extras are the --extra requirements (custom hardware managers).
 	Extras []string
+	// Keep are name==version constraints that hold the previous lock's
+	// versions of what upper-constraints does not pin.
+	Keep []string
 	// Dir holds the request's files and pip's report.
 	Dir string
 }
@@ -265,9 +268,11 @@ func (r *PipRequest) PipArgs() []string {
 	if r.CacheDir != "" {
 		args = append(args, "--cache-dir", r.CacheDir)
 	}
-	args = append(args,
-		"-c", filepath.Join(r.Dir, ConstraintsPath),
-		"-r", filepath.Join(r.Dir, RequirementsPath))
+	args = append(args, "-c", filepath.Join(r.Dir, ConstraintsPath))
+	if len(r.Keep) > 0 {
+		args = append(args, "-c", filepath.Join(r.Dir, keepPath))
+	}
+	args = append(args, "-r", filepath.Join(r.Dir, RequirementsPath))
 	args = append(args, r.Args...)
 	return append(args, r.Extras...)
 }
@@ -281,6 +286,9 @@ func (r *PipRequest) Cmd() process.Cmd {
 	}
 }
 
+// keepPath is the constraints file of PipRequest.Keep.
+const keepPath = "previous-lock.txt"
+
 // Resolve runs pip's resolver (no installation) and returns the wheels it
 // chose, sorted by name.
 func Resolve(ctx context.Context, run process.Runner, r *PipRequest) ([]Resolved, error) {
@@ -288,6 +296,9 @@ func Resolve(ctx context.Context, run process.Runner, r *PipRequest) ([]Resolved
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(r.Dir, ConstraintsPath), r.Constraints, 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(r.Dir, keepPath), []byte(strings.Join(r.Keep, "\n")+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	var out bytes.Buffer
@@ -331,7 +342,7 @@ func classifyPip(out string, r *PipRequest) error {
 	if strings.Contains(out, shimFailure) {
 		return fmt.Errorf("%s: the lock would be resolved for the host's Python, not the image's; name an interpreter with pip %s to %s with --python", shimFailure, MinPip, NewestPip)
 	}
-	if causes := conflictCauses(out, r.Extras); len(causes) > 0 {
+	if causes := conflictCauses(out, r.Extras, r.Keep); len(causes) > 0 {
 		return &ConflictError{Causes: causes}
 	}
 	if m := noMatchRE.FindStringSubmatch(out); m != nil {
@@ -349,12 +360,16 @@ func classifyPip(out string, r *PipRequest) error {
 }
 
 // conflictCauses reads pip's "The conflict is caused by:" block, naming
-// each side: upper-constraints, a requirement (requirements.txt or
-// --extra), or the package whose dependency it is.
-func conflictCauses(out string, extras []string) []string {
+// each side: upper-constraints, the previous lock (keep), a requirement
+// (requirements.txt or --extra), or the package whose dependency it is.
+func conflictCauses(out string, extras, keep []string) []string {
 	isExtra := map[string]bool{}
 	for _, e := range extras {
 		isExtra[strings.Join(strings.Fields(e), "")] = true
+	}
+	isKept := map[string]bool{}
+	for _, k := range keep {
+		isKept[k] = true
 	}
 	_, block, ok := strings.Cut(out, "The conflict is caused by:")
 	if !ok {
@@ -373,6 +388,8 @@ func conflictCauses(out string, extras []string) []string {
 			break
 		}
 		switch {
+		case userReqRE.MatchString(line) && isKept[userReqRE.FindStringSubmatch(line)[1]]:
+			line = "the previous lock keeps " + userReqRE.FindStringSubmatch(line)[1] + " (upper-constraints does not pin it; --upgrade-unpinned lets it move)"
 		case userReqRE.MatchString(line):
 			line = "upper-constraints pins " + userReqRE.FindStringSubmatch(line)[1]
 		case userRequestRE.MatchString(line):

@@ -107,8 +107,12 @@ func checkSeries(t *testing.T, o *ipatest.OpenStack, l *ipa.Lock, series string)
 			t.Errorf("%s: size %d, the file has %v", w.Filename, w.Size, fi)
 		}
 	}
-	if len(l.Wheels) != len(o.Reqs[series])+1 {
-		t.Errorf("%s: %d wheels, want IPA and its %d requirements", series, len(l.Wheels), len(o.Reqs[series]))
+	if len(l.Wheels) != len(o.Reqs[series])+2 {
+		t.Errorf("%s: %d wheels, want IPA, its %d requirements and certifi", series, len(l.Wheels), len(o.Reqs[series]))
+	}
+	// requests' certifi is the one package upper-constraints leaves open.
+	if got := byName(l)["certifi"].Version; got != ipatest.CertifiVersion || strings.Join(l.Unpinned, " ") != "certifi" {
+		t.Errorf("%s: certifi %s, unpinned %q", series, got, l.Unpinned)
 	}
 	if l.Target != target || l.Series != series || l.Index != o.Index.URL {
 		t.Errorf("lock header: %+v", l)
@@ -511,5 +515,29 @@ func TestLockOverlappingWheels(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error lacks %q: %v", want, err)
 		}
+	}
+}
+
+// TestLockGitSourceReproducible: IPA built twice from one commit is the
+// same wheel (SOURCE_DATE_EPOCH is the commit's time), so locking again
+// does not churn the kept wheel.
+func TestLockGitSourceReproducible(t *testing.T) {
+	needPip(t)
+	o := ipatest.New(t)
+	opts := options(o, "2026.1")
+	opts.GitURL, opts.GitRef = o.IPAURL, "stable/2026.1"
+	var sums []string
+	for i := 0; i < 2; i++ {
+		if i > 0 {
+			time.Sleep(2 * time.Second) // zip times have a resolution of two seconds
+		}
+		l, err := ipa.MakeLock(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums = append(sums, byName(l)["ironic-python-agent"].SHA256)
+	}
+	if sums[0] != sums[1] {
+		t.Errorf("two builds of one commit differ: %s, %s", sums[0], sums[1])
 	}
 }

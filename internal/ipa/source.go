@@ -358,6 +358,9 @@ func versionLess(a, b string) bool {
 type Checkout struct {
 	Dir    string
 	Commit string
+	// Time is the commit's time: builds from it are stamped with it
+	// (SOURCE_DATE_EPOCH), so that the same commit gives the same wheel.
+	Time time.Time
 	// Version is a PEP 440 version for a build from this commit: the
 	// nearest release tag, or the next patch release as .devN after it.
 	Version string
@@ -446,6 +449,9 @@ func CheckoutSource(ctx context.Context, url, ref, dir string) (*Checkout, error
 		return nil, fmt.Errorf("checking out %s: %v", ref, err)
 	}
 	co := &Checkout{Dir: dir, Commit: commit.String()}
+	if c, err := repo.CommitObject(commit); err == nil {
+		co.Time = c.Committer.When
+	}
 	tags := tagsByCommit(refs)
 	co.Version = "0.0.1.dev0"
 	for depth := 1; depth <= 512; depth *= 8 {

@@ -175,6 +175,13 @@ func TestClassifyPip(t *testing.T) {
 	if err := classifyPip(conflictOutput, r); !strings.Contains(err.Error(), "requirement pbr>=8 (IPA's requirements.txt") {
 		t.Errorf("without --extra the side is IPA's: %v", err)
 	}
+	// A version the previous lock keeps is named as such.
+	kept := strings.Replace(conflictOutput, "(constraint) pbr===7.0.3", "(constraint) certifi==2025.11.12", 1)
+	r.Keep = []string{"certifi==2025.11.12"}
+	if err := classifyPip(kept, r); !strings.Contains(err.Error(), "the previous lock keeps certifi==2025.11.12 (upper-constraints does not pin it; --upgrade-unpinned lets it move)") {
+		t.Errorf("a kept version: %v", err)
+	}
+	r.Keep = nil
 	err = classifyPip(noWheelOutput, r)
 	nw, ok := err.(*NoWheelError)
 	if !ok || nw.Requirement != "netifaces==0.11.0" || nw.Found != "none" {
@@ -548,5 +555,61 @@ func TestCheckPipVersions(t *testing.T) {
 	}}
 	if _, err := CheckPip(context.Background(), rec, "/opt/py/bin/python3"); err == nil || !strings.Contains(err.Error(), "/opt/py/bin/python3 -m pip --version printed") {
 		t.Errorf("an unknown answer: %v", err)
+	}
+}
+
+// TestLockFilesWithoutDates: only the manifest's first line says when the
+// lock was made; Unchanged sees a lock with the same content as the one
+// written, whatever its time, and Differences names what moved.
+func TestLockFilesWithoutDates(t *testing.T) {
+	ext := external(t)
+	l := sampleLock()
+	l.IPARequested = "11.0.1"
+	l.Unpinned = []string{"my-hardware-manager", "psutil"}
+	if err := l.Write(ext); err != nil {
+		t.Fatal(err)
+	}
+	later := sampleLock()
+	later.IPARequested, later.Unpinned = l.IPARequested, l.Unpinned
+	later.Created = l.Created.Add(90 * 24 * time.Hour)
+	mk1, hash1, man1 := l.Render()
+	mk2, hash2, man2 := later.Render()
+	if string(mk1) != string(mk2) || string(hash1) != string(hash2) {
+		t.Error("the make fragment or the hash file depends on the lock's time")
+	}
+	if a, b := strings.SplitN(string(man1), "\n", 2), strings.SplitN(string(man2), "\n", 2); a[0] == b[0] || a[1] != b[1] {
+		t.Errorf("the manifest differs beyond its first line:\n%s\n%s", man1, man2)
+	}
+	if !strings.Contains(string(mk1), "#   ipabr ipa lock --release 2026.1 --extra 'my-hardware-manager>=1.0' --ipa-version 11.0.1\n") {
+		t.Errorf("the regenerate command lacks --ipa-version:\n%s", mk1)
+	}
+	back, err := ReadLock(ext, "2026.1")
+	if err != nil || back.IPARequested != "11.0.1" || !reflect.DeepEqual(back.Unpinned, l.Unpinned) || !back.Created.Equal(l.Created) {
+		t.Fatalf("ReadLock: %+v %v", back, err)
+	}
+	if !later.Unchanged(ext) || !later.Created.Equal(l.Created) {
+		t.Errorf("the same lock made later is not unchanged (created %s)", later.Created)
+	}
+	moved := sampleLock()
+	moved.IPARequested, moved.Unpinned = l.IPARequested, l.Unpinned
+	moved.Wheels[2].Version, moved.Wheels[2].SHA256 = "7.2.3", strings.Repeat("4", 64)
+	moved.Wheels[1].Local = []byte("other wheel bytes")
+	if moved.Unchanged(ext) {
+		t.Error("a lock with another psutil is unchanged")
+	}
+	got := Differences(l, moved)
+	if want := []string{"psutil 7.2.2 → 7.2.3"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Differences = %q, want %q", got, want)
+	}
+	moved = sampleLock()
+	moved.IPARequested, moved.Unpinned = l.IPARequested, l.Unpinned
+	moved.Wheels[1].Local = []byte("other wheel bytes")
+	if moved.Unchanged(ext) {
+		t.Error("a lock with another kept wheel is unchanged")
+	}
+	moved.Wheels = moved.Wheels[:2]
+	moved.Target.Glibc = "2.41"
+	if got := Differences(l, moved); len(got) != 2 || !strings.Contains(got[0], "glibc 2.42 → CPython 3.14 on x86_64 with glibc 2.41") || got[1] != "psutil 7.2.2 goes" {
+		t.Errorf("Differences = %q", got)
 	}
 }

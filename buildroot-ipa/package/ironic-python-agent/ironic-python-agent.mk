@@ -91,6 +91,7 @@ else
 
 ifeq ($(wildcard $(IRONIC_PYTHON_AGENT_LOCK)),)
 IRONIC_PYTHON_AGENT_LOCK_EXTRA =
+IRONIC_PYTHON_AGENT_LOCK_IPA_REQUESTED =
 else
 include $(IRONIC_PYTHON_AGENT_LOCK)
 endif
@@ -98,7 +99,8 @@ endif
 # The command that makes the lock this configuration asks for.
 IRONIC_PYTHON_AGENT_LOCK_CMD = $(strip ipabr ipa lock --release $(IRONIC_PYTHON_AGENT_SERIES) \
 	$(if $(IRONIC_PYTHON_AGENT_GIT_URL),--ipa-source '$(IRONIC_PYTHON_AGENT_GIT_URL)@$(IRONIC_PYTHON_AGENT_GIT_REF)') \
-	$(foreach e,$(IRONIC_PYTHON_AGENT_EXTRA) $(filter-out $(IRONIC_PYTHON_AGENT_EXTRA),$(IRONIC_PYTHON_AGENT_LOCK_EXTRA)),--extra '$(e)'))
+	$(foreach e,$(IRONIC_PYTHON_AGENT_EXTRA) $(filter-out $(IRONIC_PYTHON_AGENT_EXTRA),$(IRONIC_PYTHON_AGENT_LOCK_EXTRA)),--extra '$(e)') \
+	$(if $(IRONIC_PYTHON_AGENT_LOCK_IPA_REQUESTED),--ipa-version $(IRONIC_PYTHON_AGENT_LOCK_IPA_REQUESTED)))
 
 ifeq ($(wildcard $(IRONIC_PYTHON_AGENT_LOCK)),)
 IRONIC_PYTHON_AGENT_PROBLEM = no lock for OpenStack series $(IRONIC_PYTHON_AGENT_SERIES) ($(IRONIC_PYTHON_AGENT_LOCK) is missing); make it with  $(IRONIC_PYTHON_AGENT_LOCK_CMD)  (ipabr build does it by itself when the package index is reachable)

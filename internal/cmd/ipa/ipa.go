@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -68,6 +69,10 @@ type LockOptions struct {
 	PythonVersion string
 	GlibcVersion  string
 	Python        string
+	// Check compares a new resolution of the lock's own inputs with the
+	// lock instead of writing it.
+	Check           bool
+	UpgradeUnpinned bool
 
 	// auto marks the lock ipabr build runs by itself, for the
 	// configuration cfg of the output it builds.
@@ -103,6 +108,15 @@ Without --release the series is the output's (see 'ipabr ipa show'), else the
 package's default. --extra and --ipa-source default to the output's
 BR2_PACKAGE_IRONIC_PYTHON_AGENT_EXTRA_REQUIREMENTS and _GIT_URL/_GIT_REF.
 
+Locking the same inputs again gives the same files, byte for byte: only
+manifest.txt says when the lock was made, and an unchanged lock is left as it
+was. Packages upper-constraints does not pin (certifi, setuptools, the
+extras) keep the previous lock's versions, and manifest.txt names them;
+--upgrade-unpinned takes the newest instead. --check resolves the lock's own
+inputs again (its extras, IPA source and --ipa-version, with today's
+upstream files, index and Buildroot) and writes nothing: exit 0 when the lock
+still matches, 1 with the differences when it does not (for CI).
+
 Exit codes: 2 for a bad or unknown series and bad flags, 1 when the index or a
 repository does not answer, pip is missing or older than 22.2, or pip cannot
 resolve (a conflict with upper-constraints, a package without a wheel for the
@@ -111,7 +125,8 @@ image).`,
   ipabr ipa lock --release 2026.1 --extra 'my-hardware-manager>=1.0'
   ipabr ipa lock --release master --ipa-source https://review.opendev.org/openstack/ironic-python-agent@refs/changes/45/123445/3
   ipabr ipa lock --release 2026.1 --index-url https://pypi.example.com/simple
-  ipabr ipa lock --release 2026.1 --python ~/.venvs/ipabr/bin/python`,
+  ipabr ipa lock --release 2026.1 --python ~/.venvs/ipabr/bin/python
+  ipabr ipa lock --release 2026.1 --check`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
@@ -128,6 +143,8 @@ image).`,
 	fl.StringVar(&opts.IPASource, "ipa-source", "", "build IPA from git: GIT_URL@REF (branch, tag, refs/... or commit)")
 	fl.StringArrayVar(&opts.Extras, "extra", nil, "an extra requirement or .whl file to install beside IPA (repeatable)")
 	fl.StringVar(&opts.PythonVersion, "python-version", "", "the image's Python as major.minor (default: read from Buildroot)")
+	fl.BoolVar(&opts.Check, "check", false, "resolve the lock's own inputs again and fail (exit 1) if the lock differs; write nothing")
+	fl.BoolVar(&opts.UpgradeUnpinned, "upgrade-unpinned", false, "take the newest versions of what upper-constraints does not pin (the lock keeps them otherwise)")
 	fl.StringVar(&opts.GlibcVersion, "glibc-version", "", "the glibc of the image's toolchain as major.minor (default: read from Buildroot for the output's toolchain)")
 	fl.StringVar(&opts.Python, "python", "", "the host Python whose pip resolves (default: config ipa.python, else python3)")
 	return cmd
@@ -199,24 +216,21 @@ func runLock(opts *LockOptions) error {
 		Runner:          f.Runner,
 		Now:             f.Now,
 	}
-	source := opts.IPASource
-	if source == "" && cfg != nil && cfg.Enabled(ipa.EnableSymbol) && cfg.Values[ipa.GitURLSymbol] != "" {
-		source = cfg.Values[ipa.GitURLSymbol] + "@" + cfg.Values[ipa.GitRefSymbol]
-	}
-	if source != "" {
-		if o.GitURL, o.GitRef, err = ipa.ParseSource(source); err != nil {
-			return cmdutil.AsUsage(err)
+	var previous *ipa.Lock
+	if ipa.HasLock(s.Project.External, series) {
+		previous, err = ipa.ReadLock(s.Project.External, series)
+		if err != nil && opts.Check {
+			return cmdutil.Failure("reading the lock of %s: %v", series, err)
 		}
 	}
-	o.Extras = opts.Extras
-	if cfg != nil && cfg.Enabled(ipa.EnableSymbol) {
-		o.Extras = append(o.Extras, strings.Fields(cfg.Values[ipa.ExtraSymbol])...)
+	if opts.Check && previous == nil {
+		return cmdutil.Failure("OpenStack %s has no lock to check; make it with %s", series, ipa.LockCommand(series, "", "", nil))
 	}
-	o.Extras = dedupe(o.Extras)
-	for _, e := range o.Extras {
-		if err := ipa.ValidateExtra(e); err != nil {
-			return cmdutil.AsUsage(err)
-		}
+	if !opts.UpgradeUnpinned {
+		o.Previous = previous
+	}
+	if err := lockInputs(opts, cfg, previous, s.Project.External, &o); err != nil {
+		return err
 	}
 	if !s.Quiet {
 		o.Progress = func(line string) { fmt.Fprintln(f.IOStreams.ErrOut, "  "+line) }
@@ -230,28 +244,96 @@ func runLock(opts *LockOptions) error {
 	if err != nil {
 		return lockError(err)
 	}
-	if err := lock.Write(s.Project.External); err != nil {
-		return cmdutil.Failure("writing the lock: %v", err)
-	}
-	def, changed, err := ipa.UpdateDefaultSeries(s.Project.External)
-	if err != nil {
-		return cmdutil.Failure("updating the default series: %v", err)
-	}
-
 	w := f.IOStreams.Out
 	if opts.auto {
 		w = f.IOStreams.ErrOut // build's stdout is its own (--json)
 	}
 	st := f.IOStreams.Styles()
 	dir := s.Project.Rel(ipa.LockDir(s.Project.External, series))
-	fmt.Fprintf(w, "%s locked OpenStack %s: ironic-python-agent %s and %d more wheels, %s\n",
-		st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1, term.HumanBytes(lock.TotalSize()))
+	unchanged := lock.Unchanged(s.Project.External)
+	if opts.Check {
+		if !unchanged {
+			diffs := ipa.Differences(previous, lock)
+			if len(diffs) == 0 {
+				diffs = []string{"its files are not what ipabr writes for the same wheels (edited by hand?)"}
+			}
+			return cmdutil.Failure("the lock of OpenStack %s does not match its inputs: %s; lock again with %s and commit %s",
+				series, strings.Join(diffs, "; "), lock.Command(), dir)
+		}
+		fmt.Fprintf(w, "%s the lock of OpenStack %s matches its inputs: ironic-python-agent %s and %d more wheels\n",
+			st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1)
+		return nil
+	}
+	if !unchanged {
+		if err := lock.Write(s.Project.External); err != nil {
+			return cmdutil.Failure("writing the lock: %v", err)
+		}
+	}
+	def, changed, err := ipa.UpdateDefaultSeries(s.Project.External)
+	if err != nil {
+		return cmdutil.Failure("updating the default series: %v", err)
+	}
+
+	if unchanged {
+		fmt.Fprintf(w, "%s OpenStack %s: the lock is unchanged (ironic-python-agent %s and %d more wheels, locked %s)\n",
+			st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1, lock.Created.Format(time.DateOnly))
+	} else {
+		fmt.Fprintf(w, "%s locked OpenStack %s: ironic-python-agent %s and %d more wheels, %s\n",
+			st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1, term.HumanBytes(lock.TotalSize()))
+	}
 	fmt.Fprintf(w, "  %s/{%s,%s,%s}\n", dir, ipa.LockFile, ipa.HashFile, ipa.ManifestFile)
+	if len(lock.Unpinned) > 0 {
+		fmt.Fprintf(w, "  not pinned by upper-constraints, kept by the lock: %s\n", strings.Join(lock.Unpinned, ", "))
+	}
 	if changed {
 		fmt.Fprintf(w, "  the package's default series is now %s\n", def)
 	}
 	if !opts.auto && cfg != nil && cfg.Enabled(ipa.EnableSymbol) && cfg.Values[ipa.SeriesSymbol] != series {
 		fmt.Fprintf(w, "  %s uses series %s; switch it with: ipabr ipa use %s\n", s.Project.Rel(s.Project.Output), cfg.Values[ipa.SeriesSymbol], series)
+	}
+	return nil
+}
+
+// lockInputs sets the IPA source, version and extra requirements: the
+// flags', else (for --check) the lock's own, else the output's
+// configuration's.
+func lockInputs(opts *LockOptions, cfg *buildroot.Config, previous *ipa.Lock, external string, o *ipa.Options) error {
+	source := opts.IPASource
+	configured := cfg != nil && cfg.Enabled(ipa.EnableSymbol)
+	switch {
+	case source != "":
+	case opts.Check && previous.GitURL != "":
+		source = previous.GitURL + "@" + previous.GitRef
+	case !opts.Check && configured && cfg.Values[ipa.GitURLSymbol] != "":
+		source = cfg.Values[ipa.GitURLSymbol] + "@" + cfg.Values[ipa.GitRefSymbol]
+	}
+	if source != "" {
+		var err error
+		if o.GitURL, o.GitRef, err = ipa.ParseSource(source); err != nil {
+			return cmdutil.AsUsage(err)
+		}
+	}
+	if opts.Check && o.IPAVersion == "" {
+		o.IPAVersion = previous.IPARequested
+	}
+	o.Extras = opts.Extras
+	switch {
+	case opts.Check && len(opts.Extras) == 0:
+		// Wheel files are kept with the lock, under their names.
+		for _, e := range previous.Extras {
+			if strings.HasSuffix(e, ".whl") {
+				e = filepath.Join(ipa.LockDir(external, previous.Series), ipa.WheelsDir, e)
+			}
+			o.Extras = append(o.Extras, e)
+		}
+	case !opts.Check && configured:
+		o.Extras = append(o.Extras, strings.Fields(cfg.Values[ipa.ExtraSymbol])...)
+	}
+	o.Extras = dedupe(o.Extras)
+	for _, e := range o.Extras {
+		if err := ipa.ValidateExtra(e); err != nil {
+			return cmdutil.AsUsage(err)
+		}
 	}
 	return nil
 }

@@ -179,7 +179,7 @@ func TestLockShowAndIndexDown(t *testing.T) {
 			t.Errorf("%s was not written", f)
 		}
 	}
-	if !strings.Contains(e.out.String(), "locked OpenStack 2026.1: ironic-python-agent 11.0.1 and 16 more wheels") {
+	if !strings.Contains(e.out.String(), "locked OpenStack 2026.1: ironic-python-agent 11.0.1 and 17 more wheels") {
 		t.Errorf("summary: %s", e.out)
 	}
 	if !strings.Contains(e.err.String(), "IPA's newest release on stable/2026.1: 11.0.1") {
@@ -187,7 +187,7 @@ func TestLockShowAndIndexDown(t *testing.T) {
 	}
 	// Each wheel's hash as Buildroot reads it, from the served file.
 	hashes, err := ipa.ReadHashFile(filepath.Join(ipa.LockDir(e.p.External, "2026.1"), ipa.HashFile))
-	if err != nil || len(hashes) != 17 {
+	if err != nil || len(hashes) != 18 {
 		t.Fatalf("hash file: %d entries, %v", len(hashes), err)
 	}
 	for file, sum := range hashes {
@@ -205,7 +205,7 @@ func TestLockShowAndIndexDown(t *testing.T) {
 	if code := e.run("show"); code != 0 {
 		t.Fatalf("show: exit %d", code)
 	}
-	for _, want := range []string{"series:    2026.1 (the package's default)", "ipa:       11.0.1 from " + o.Index.URL, "packages:  17 wheels", "locks:     2026.1", "glibc:     2.42\n"} {
+	for _, want := range []string{"series:    2026.1 (the package's default)", "ipa:       11.0.1 from " + o.Index.URL, "packages:  18 wheels", "locks:     2026.1", "glibc:     2.42\n"} {
 		if !strings.Contains(e.out.String(), want) {
 			t.Errorf("show lacks %q:\n%s", want, e.out)
 		}
@@ -217,7 +217,7 @@ func TestLockShowAndIndexDown(t *testing.T) {
 	if err := json.Unmarshal(e.out.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
-	if !res.Locked || res.Packages != 17 || res.IPAVersion != "11.0.1" || res.Size <= 0 || res.Python != "3.14" || res.Glibc != "2.42" || res.Command != "ipabr ipa lock --release 2026.1" {
+	if !res.Locked || res.Packages != 18 || res.IPAVersion != "11.0.1" || res.Size <= 0 || res.Python != "3.14" || res.Glibc != "2.42" || res.Command != "ipabr ipa lock --release 2026.1" {
 		t.Errorf("show --json: %+v", res)
 	}
 
@@ -513,5 +513,82 @@ func TestLockGlibcVersion(t *testing.T) {
 	// zeroconf's only wheel for the image is manylinux_2_36.
 	if code := e.run("lock", "--glibc-version", "2.35"); code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "no wheel of zeroconf") {
 		t.Errorf("--glibc-version 2.35: exit %d: %s", code, e.err)
+	}
+}
+
+// TestLockDoesNotChurnOrFloat: locking the same inputs again changes no
+// byte, even when the index has a newer certifi (which upper-constraints
+// does not pin: the lock keeps it, and says so); --check passes, then
+// fails once upper-constraints moves, writing nothing; --upgrade-unpinned
+// takes the newer certifi.
+func TestLockDoesNotChurnOrFloat(t *testing.T) {
+	e := newEnv(t)
+	o := e.world()
+	if code := e.run("lock", "--release", "2026.1"); code != 0 {
+		t.Fatalf("lock: exit %d", code)
+	}
+	first := e.lockFiles("2026.1")
+	manifest := filepath.Join(ipa.LockDir(e.p.External, "2026.1"), ipa.ManifestFile)
+	before, err := os.Stat(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(first[ipa.LockFile]+first[ipa.HashFile], time.Now().UTC().Format("2006-01-02")) {
+		t.Errorf("the lock's make fragment or hash file carries the date:\n%s", first[ipa.LockFile])
+	}
+	if !strings.Contains(first[ipa.ManifestFile], "# not pinned by upper-constraints: certifi (locking again keeps their versions; --upgrade-unpinned takes the newest)\n") {
+		t.Errorf("the manifest does not note certifi:\n%s", first[ipa.ManifestFile])
+	}
+
+	if _, err := ipatest.BuildWheel(o.Index.Dir, ipatest.WheelSpec{Name: "certifi", Version: "2026.7.1", License: "MPL-2.0"}); err != nil {
+		t.Fatal(err)
+	}
+	e.f.Now = func() time.Time { return time.Now().Add(30 * 24 * time.Hour) }
+	if code := e.run("lock", "--release", "2026.1"); code != 0 {
+		t.Fatalf("lock again: exit %d", code)
+	}
+	if again := e.lockFiles("2026.1"); !reflect.DeepEqual(again, first) {
+		t.Errorf("locking the same inputs again changed the files:\n%s", again[ipa.ManifestFile])
+	}
+	if after, _ := os.Stat(manifest); !after.ModTime().Equal(before.ModTime()) {
+		t.Error("an unchanged lock was written again")
+	}
+	if !strings.Contains(e.out.String(), "the lock is unchanged") || !strings.Contains(e.err.String(), "keeping the previous lock's certifi=="+ipatest.CertifiVersion) {
+		t.Errorf("the second lock does not say it kept the lock:\n%s%s", e.out, e.err)
+	}
+
+	if code := e.run("lock", "--release", "2026.1", "--check"); code != 0 || !strings.Contains(e.out.String(), "the lock of OpenStack 2026.1 matches its inputs") {
+		t.Errorf("--check of a current lock: exit %d\n%s", code, e.out)
+	}
+	o.CommitConstraints(t, "stable/2026.1", func(uc string) string { return strings.Replace(uc, "pbr===7.0.3", "pbr==="+ipatest.Decoy, 1) })
+	code := e.run("lock", "--release", "2026.1", "--check")
+	if code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "does not match its inputs: pbr 7.0.3 → "+ipatest.Decoy) ||
+		!strings.Contains(e.err.String(), "lock again with ipabr ipa lock --release 2026.1") {
+		t.Errorf("--check after upper-constraints moved: exit %d\n%s", code, e.err)
+	}
+	if now := e.lockFiles("2026.1"); !reflect.DeepEqual(now, first) {
+		t.Error("--check wrote the lock")
+	}
+
+	if code := e.run("lock", "--release", "2026.1", "--upgrade-unpinned"); code != 0 {
+		t.Fatalf("--upgrade-unpinned: exit %d", code)
+	}
+	l, err := ipa.ReadLock(e.p.External, "2026.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := map[string]string{}
+	for _, wh := range l.Wheels {
+		w[wh.Name] = wh.Version
+	}
+	if w["certifi"] != "2026.7.1" || w["pbr"] != ipatest.Decoy || strings.Join(l.Unpinned, " ") != "certifi" {
+		t.Errorf("--upgrade-unpinned: certifi %s, pbr %s, unpinned %q", w["certifi"], w["pbr"], l.Unpinned)
+	}
+	if code := e.run("lock", "--release", "2026.1", "--check"); code != 0 {
+		t.Errorf("--check of the new lock: exit %d\n%s", code, e.err)
+	}
+	// No lock at all: --check says so.
+	if code := e.run("lock", "--release", "master", "--check"); code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "has no lock to check") {
+		t.Errorf("--check without a lock: exit %d\n%s", code, e.err)
 	}
 }
