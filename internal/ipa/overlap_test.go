@@ -36,6 +36,20 @@ func zipOf(t *testing.T, files map[string]string) []byte {
 	return b.Bytes()
 }
 
+// filesOf is installedFiles of a wheel in memory.
+func filesOf(t *testing.T, wheel []byte) map[string]string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(wheel), int64(len(wheel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := installedFiles(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
 func TestInstalledFiles(t *testing.T) {
 	data := zipOf(t, map[string]string{
 		"acme/__init__.py":                     "pkgutil",
@@ -53,14 +67,7 @@ func TestInstalledFiles(t *testing.T) {
 		"acme-1.0.dist-info/RECORD":            "",
 		"acme/empty_dir/":                      "",
 	})
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := installedFiles(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := filesOf(t, data)
 	var paths []string
 	for p := range got {
 		paths = append(paths, p)
@@ -111,14 +118,7 @@ func TestOpenWheelByRanges(t *testing.T) {
 	}
 	files["acme/blob.bin"] = strings.Repeat("large ", 512<<10)
 	data := zipOf(t, files)
-	local, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := installedFiles(local)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := filesOf(t, data)
 	for _, ranges := range []bool{true, false} {
 		u, requests := serveWheel(t, data, ranges)
 		zr, err := openWheel(context.Background(), nil, &Wheel{URL: u, Size: int64(len(data))})

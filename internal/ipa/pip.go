@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/ipabr/ipabr/internal/process"
@@ -149,20 +148,11 @@ func noPip(python, out string) error {
 	return &NoPipError{Python: python, Path: m[1]}
 }
 
-// versionBelow compares the major.minor of two versions.
+// versionBelow compares the major.minor of a version (26.3.dev0: 26.3)
+// with another.
 func versionBelow(v, min string) bool {
-	a, b := majorMinorRE.FindStringSubmatch(v), majorMinorRE.FindStringSubmatch(min)
-	if a == nil || b == nil {
-		return true
-	}
-	am, _ := strconv.Atoi(a[1])
-	bm, _ := strconv.Atoi(b[1])
-	if am != bm {
-		return am < bm
-	}
-	an, _ := strconv.Atoi(a[2])
-	bn, _ := strconv.Atoi(b[2])
-	return an < bn
+	m := majorMinorRE.FindString(v)
+	return m == "" || VersionLess(m, min)
 }
 
 // PipRequest is one resolution.

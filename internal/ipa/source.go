@@ -319,7 +319,7 @@ func nearestTag(repo *git.Repository, tip plumbing.Hash, tags map[plumbing.Hash]
 		h := queue[0]
 		queue = queue[1:]
 		if names := tags[h]; len(names) > 0 {
-			sort.Slice(names, func(i, j int) bool { return versionLess(names[i], names[j]) })
+			sort.Slice(names, func(i, j int) bool { return VersionLess(names[i], names[j]) })
 			return names[len(names)-1], complete
 		}
 		c, err := repo.CommitObject(h)
@@ -341,8 +341,8 @@ func nearestTag(repo *git.Repository, tip plumbing.Hash, tags map[plumbing.Hash]
 	return "", complete
 }
 
-// versionLess compares dotted numeric versions.
-func versionLess(a, b string) bool {
+// VersionLess compares dotted numeric versions: 22.10 comes after 22.9.
+func VersionLess(a, b string) bool {
 	as, bs := strings.Split(a, "."), strings.Split(b, ".")
 	for i := 0; i < len(as) && i < len(bs); i++ {
 		x, _ := strconv.Atoi(as[i])
@@ -480,7 +480,7 @@ func tagDistance(repo *git.Repository, tip plumbing.Hash, tags map[plumbing.Hash
 		it := queue[0]
 		queue = queue[1:]
 		if names := tags[it.h]; len(names) > 0 {
-			sort.Slice(names, func(i, j int) bool { return versionLess(names[i], names[j]) })
+			sort.Slice(names, func(i, j int) bool { return VersionLess(names[i], names[j]) })
 			return names[len(names)-1], it.dist, true
 		}
 		c, err := repo.CommitObject(it.h)

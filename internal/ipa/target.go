@@ -57,13 +57,7 @@ func ValidateGlibc(v string) error {
 
 // GlibcNewer reports whether glibc version a (2.X) is newer than b.
 func GlibcNewer(a, b string) bool {
-	ma, mb := glibcVersionRE.FindStringSubmatch(a), glibcVersionRE.FindStringSubmatch(b)
-	if ma == nil || mb == nil {
-		return false
-	}
-	x, _ := strconv.Atoi(ma[1])
-	y, _ := strconv.Atoi(mb[1])
-	return x > y
+	return ValidateGlibc(a) == nil && ValidateGlibc(b) == nil && VersionLess(b, a)
 }
 
 // BootlinGlibcVar prefixes the package's make variables that name the

@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/ipabr/ipabr/internal/ipa"
 	"github.com/ipabr/ipabr/internal/testenv"
 )
 
@@ -39,23 +39,11 @@ func PipReleases(t testing.TB) []string {
 			tags = append(tags, tag)
 		}
 	}
-	sort.Slice(tags, func(i, j int) bool { return releaseLess(tags[i], tags[j]) })
+	sort.Slice(tags, func(i, j int) bool { return ipa.VersionLess(tags[i], tags[j]) })
 	if len(tags) == 0 {
 		t.Fatalf("%s=%s has no release tags", PipRepoEnv, repo)
 	}
 	return tags
-}
-
-func releaseLess(a, b string) bool {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) && i < len(bs); i++ {
-		x, _ := strconv.Atoi(as[i])
-		y, _ := strconv.Atoi(bs[i])
-		if x != y {
-			return x < y
-		}
-	}
-	return len(as) < len(bs)
 }
 
 // PipSource unpacks pip's src/pip at tag from the repository PipRepoEnv
