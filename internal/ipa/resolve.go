@@ -174,7 +174,7 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 	var keep []string // the previous lock's versions of what upper-constraints leaves open
 	if o.Previous != nil {
 		for _, w := range o.Previous.Wheels {
-			if n := normalize(w.Name); !pinned[n] && n != Package && !strings.HasPrefix(w.URL, "file+") {
+			if floats(pinned, w) {
 				keep = append(keep, w.Name+"=="+w.Version)
 			}
 		}
@@ -253,7 +253,7 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 	}
 	sort.Slice(lock.Wheels, func(i, j int) bool { return normalize(lock.Wheels[i].Name) < normalize(lock.Wheels[j].Name) })
 	for _, w := range lock.Wheels {
-		if n := normalize(w.Name); !pinned[n] && n != Package && w.Local == nil {
+		if floats(pinned, w) {
 			lock.Unpinned = append(lock.Unpinned, w.Name)
 		}
 	}
@@ -279,6 +279,13 @@ func constraintNames(data []byte) map[string]bool {
 		}
 	}
 	return out
+}
+
+// floats reports whether a wheel is one upper-constraints leaves open: not
+// pinned there, not IPA itself, not a wheel kept with the lock.
+func floats(pinned map[string]bool, w Wheel) bool {
+	n := normalize(w.Name)
+	return !pinned[n] && n != Package && !strings.HasPrefix(w.URL, "file+")
 }
 
 // Redact drops a password from a URL: the lock and the messages name
