@@ -106,7 +106,7 @@ func (e *NoPipError) Error() string {
 var (
 	pipVersionRE = regexp.MustCompile(`(?m)^pip ([0-9][^ ]*) from .* \(python ([0-9]+\.[0-9]+)\)\s*$`)
 	noModuleRE   = regexp.MustCompile(`(?m)^(?:(\S+): )?No module named '?pip(?:'|$)`)
-	majorMinorRE = regexp.MustCompile(`^([0-9]+)\.([0-9]+)`)
+	majorMinorRE = regexp.MustCompile(`^[0-9]+\.[0-9]+`)
 )
 
 // CheckPip asks the interpreter for its pip's version, and fails when it
