@@ -118,9 +118,10 @@ upstream files, index and Buildroot) and writes nothing: exit 0 when the lock
 still matches, 1 with the differences when it does not (for CI).
 
 Exit codes: 2 for a bad or unknown series and bad flags, 1 when the index or a
-repository does not answer, pip is missing or older than 22.2, or pip cannot
+repository does not answer, pip is missing or older than 22.2, pip cannot
 resolve (a conflict with upper-constraints, a package without a wheel for the
-image).`,
+image, two wheels installing one file differently), or --check finds that the
+lock no longer matches its inputs.`,
 		Example: `  ipabr ipa lock --release 2026.1
   ipabr ipa lock --release 2026.1 --extra 'my-hardware-manager>=1.0'
   ipabr ipa lock --release master --ipa-source https://review.opendev.org/openstack/ironic-python-agent@refs/changes/45/123445/3
