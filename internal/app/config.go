@@ -60,6 +60,8 @@ var settingsTable = []setting{
 		Help: "openstack/requirements, for upper-constraints.txt (git, or a file URL as above)", Deflt: "https://opendev.org/openstack/requirements.git"},
 	{Key: "ipa.index_url", Envs: []string{"IPABR_IPA_INDEX_URL"},
 		Help: "the Python package index (PEP 503) `ipabr ipa lock` resolves with", Deflt: "https://pypi.org/simple"},
+	{Key: "ipa.python", Envs: []string{"IPABR_IPA_PYTHON"},
+		Help: "the host Python whose pip (22.2 or newer) `ipabr ipa lock` runs: a name on PATH or a path, such as a virtual environment's bin/python", Deflt: "python3"},
 }
 
 // Variables read outside the key table.

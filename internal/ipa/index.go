@@ -15,7 +15,6 @@ import (
 	"os"
 	"path"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -102,66 +101,43 @@ func hashFile(path string) (int64, string, error) {
 // fillInfo sets each wheel's size, and its sha256 where the index gave
 // none, four requests at a time.
 func fillInfo(ctx context.Context, c *http.Client, ws []Wheel) error {
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		sem      = make(chan struct{}, 4)
-	)
-	for i := range ws {
-		wg.Add(1)
-		go func(w *Wheel) {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			var (
-				size int64
-				sum  string
-				err  error
-			)
+	return eachWheel(ws, func(_ int, w *Wheel) error {
+		var (
+			size int64
+			sum  string
+			err  error
+		)
+		if w.Local != nil {
+			h := sha256.Sum256(w.Local)
+			size, sum = int64(len(w.Local)), hex.EncodeToString(h[:])
+		} else if size, sum, err = fileInfo(ctx, c, w.URL, w.SHA256 == ""); err != nil {
+			return err
+		}
+		if w.License == "unknown" {
+			// pip's report leaves out newer metadata fields (such as
+			// License-Expression): read the wheel's own METADATA.
+			var lic string
 			if w.Local != nil {
-				h := sha256.Sum256(w.Local)
-				size, sum = int64(len(w.Local)), hex.EncodeToString(h[:])
+				lic, err = licenseFromWheel(w.Local)
 			} else {
-				size, sum, err = fileInfo(ctx, c, w.URL, w.SHA256 == "")
+				lic, err = metadataLicense(ctx, c, w.URL)
 			}
-			if err == nil && w.License == "unknown" {
-				// pip's report leaves out newer metadata fields (such as
-				// License-Expression): read the wheel's own METADATA.
-				var lic string
-				if w.Local != nil {
-					lic, err = licenseFromWheel(w.Local)
-				} else {
-					lic, err = metadataLicense(ctx, c, w.URL)
-				}
-				if err == nil {
-					w.License = lic
-				}
-			}
-			mu.Lock()
-			defer mu.Unlock()
 			if err != nil {
-				if firstErr == nil {
-					firstErr = fmt.Errorf("%s: %v", w.Filename, err)
-				}
-				return
+				return err
 			}
-			if size > 0 {
-				w.Size = size
+			w.License = lic
+		}
+		if size > 0 {
+			w.Size = size
+		}
+		if sum != "" {
+			if w.SHA256 != "" && w.Local == nil && sum != w.SHA256 {
+				return fmt.Errorf("the index publishes sha256 %s but serves a file with %s", w.SHA256, sum)
 			}
-			if sum != "" {
-				if w.SHA256 != "" && w.Local == nil && sum != w.SHA256 {
-					if firstErr == nil {
-						firstErr = fmt.Errorf("%s: the index publishes sha256 %s but serves a file with %s", w.Filename, w.SHA256, sum)
-					}
-					return
-				}
-				w.SHA256 = sum
-			}
-		}(&ws[i])
-	}
-	wg.Wait()
-	return firstErr
+			w.SHA256 = sum
+		}
+		return nil
+	})
 }
 
 // metadataLicense reads a wheel's license from its METADATA: the index's

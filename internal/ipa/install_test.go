@@ -268,3 +268,75 @@ func TestInstallScriptRefusesTamperedWheel(t *testing.T) {
 		t.Errorf("a wheel outside the lock: %v\n%s", err, out)
 	}
 }
+
+// add builds more wheels into the environment and its hash file.
+func (e *installEnv) add(t *testing.T, specs ...ipatest.WheelSpec) []string {
+	t.Helper()
+	dir := filepath.Dir(e.wheels[0])
+	f, err := os.OpenFile(e.hashFile, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var paths []string
+	for _, s := range specs {
+		p, err := ipatest.BuildWheel(dir, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(f, "sha256  %s  %s\n", sha256File(t, p), filepath.Base(p))
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// TestInstallScriptOverlaps: two hardware managers with the same pkgutil
+// namespace __init__.py install side by side (and again, as a rebuild
+// does); a third whose __init__.py differs stops the install before
+// anything lands, naming both wheels, without a traceback.
+func TestInstallScriptOverlaps(t *testing.T) {
+	testenv.Program(t, "hermetic", "python3")
+	e := newInstallEnv(t)
+	ns := "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"
+	hwm := e.add(t,
+		ipatest.WheelSpec{Name: "acme-hwm-raid", Version: "1.0", Files: map[string]string{"acme/__init__.py": ns, "acme/raid/__init__.py": "", "tests/__init__.py": "raid's"},
+			Scripts: map[string]string{"acme-hwm": "acme.cli:main"}},
+		ipatest.WheelSpec{Name: "acme-hwm-nic", Version: "1.0", Files: map[string]string{"acme/__init__.py": ns, "acme/nic/__init__.py": "", "tests/__init__.py": "nic's"},
+			Scripts: map[string]string{"acme-hwm": "acme.cli:main"}},
+	)
+	wheels := append(append([]string{}, e.wheels...), hwm...)
+	for _, run := range []string{"install", "reinstall"} {
+		if out, err := e.run(t, wheels...); err != nil {
+			t.Fatalf("%s with identical namespace files: %v\n%s", run, err, out)
+		}
+	}
+	site := filepath.Join(e.target, "usr", "lib", "python3.14", "site-packages")
+	for _, rel := range []string{"acme/raid/__init__.py", "acme/nic/__init__.py", "acme_hwm_raid/__init__.py", "acme_hwm_nic/__init__.py"} {
+		if _, err := os.Stat(filepath.Join(site, rel)); err != nil {
+			t.Errorf("not installed: %s", rel)
+		}
+	}
+	if got := string(mustRead(t, filepath.Join(site, "acme", "__init__.py"))); got != ns {
+		t.Errorf("acme/__init__.py: %q", got)
+	}
+
+	e.target = filepath.Join(t.TempDir(), "target")
+	bmc := e.add(t, ipatest.WheelSpec{Name: "acme-hwm-bmc", Version: "1.0", Files: map[string]string{"acme/__init__.py": "from acme import raid\n"}})
+	out, err := e.run(t, append(wheels, bmc...)...)
+	if err == nil {
+		t.Fatalf("different namespace files were installed:\n%s", out)
+	}
+	want := "acme_hwm_raid-1.0-py3-none-any.whl and acme_hwm_bmc-1.0-py3-none-any.whl both install usr/lib/python3.14/site-packages/acme/__init__.py with different contents"
+	if !strings.Contains(out, want) || strings.Contains(out, "Traceback") {
+		t.Errorf("the error does not name both wheels and the file (want %q):\n%s", want, out)
+	}
+	if _, err := os.Stat(e.target); !os.IsNotExist(err) {
+		t.Error("something was installed before the check failed")
+	}
+	// Two scripts of one name with different entry points clash too.
+	e.target = filepath.Join(t.TempDir(), "target")
+	tool := e.add(t, ipatest.WheelSpec{Name: "acme-tool", Version: "1.0", Scripts: map[string]string{"acme-hwm": "acme_tool:main"}})
+	if out, err := e.run(t, append(wheels, tool...)...); err == nil || !strings.Contains(out, "both install usr/bin/acme-hwm") {
+		t.Errorf("two acme-hwm scripts: %v\n%s", err, out)
+	}
+}

@@ -20,11 +20,19 @@ import (
 
 // Lock is the resolved set of wheels for one series.
 type Lock struct {
-	Series     string
+	Series string
+	// Created is when the lock got its content; only the manifest's header
+	// says it, so locking the same inputs again changes no file.
 	Created    time.Time
 	Target     Target
 	Index      string
 	IPAVersion string // the version of ironic-python-agent in the lock
+	// IPARequested is the --ipa-version the lock was made with ("": the
+	// newest release of the series, or pbr's version of a git source).
+	IPARequested string
+	// Unpinned names the wheels upper-constraints does not pin (certifi,
+	// setuptools, extras): locking again keeps their versions.
+	Unpinned []string
 	// GitURL and GitRef are set when IPA was built from git (--ipa-source);
 	// GitCommit is the commit the ref named.
 	GitURL, GitRef, GitCommit string
@@ -72,7 +80,11 @@ func (l *Lock) IPASource() string {
 
 // Command is the ipabr command line that makes this lock again.
 func (l *Lock) Command() string {
-	return LockCommand(l.Series, l.GitURL, l.GitRef, l.Extras)
+	cmd := LockCommand(l.Series, l.GitURL, l.GitRef, l.Extras)
+	if l.IPARequested != "" {
+		cmd += " --ipa-version " + process.Quote(l.IPARequested)
+	}
+	return cmd
 }
 
 // LockCommand is `ipabr ipa lock` for a series with its git source and
@@ -127,6 +139,14 @@ func WheelFilename(url string) (string, error) {
 	return name, nil
 }
 
+// The manifest's note on the wheels upper-constraints does not pin.
+const (
+	unpinnedNote = "# not pinned by upper-constraints: "
+	unpinnedWhy  = "(locking again keeps their versions; --upgrade-unpinned takes the newest)"
+)
+
+var lockedRE = regexp.MustCompile(`^# ironic-python-agent for OpenStack .*, locked (\S+)$`)
+
 // Render returns the lock's files: the make fragment, the hash file and
 // the manifest.
 func (l *Lock) Render() (mk, hash, manifest []byte) {
@@ -140,8 +160,8 @@ func (l *Lock) Render() (mk, hash, manifest []byte) {
 		fmt.Fprintf(&b, "%s\n", strings.TrimRight("IRONIC_PYTHON_AGENT_"+name+" = "+value, " "))
 	}
 	v("LOCK_SERIES", l.Series)
-	v("LOCK_CREATED", l.Created.UTC().Format(time.RFC3339))
 	v("LOCK_IPA_VERSION", l.IPAVersion)
+	v("LOCK_IPA_REQUESTED", l.IPARequested)
 	v("LOCK_GIT_URL", l.GitURL)
 	v("LOCK_GIT_REF", l.GitRef)
 	v("LOCK_GIT_COMMIT", l.GitCommit)
@@ -176,6 +196,9 @@ func (l *Lock) Render() (mk, hash, manifest []byte) {
 	fmt.Fprintf(&m, "# IPA %s; for %s\n", l.IPASource(), l.Target)
 	if len(l.Extras) > 0 {
 		fmt.Fprintf(&m, "# extra requirements: %s\n", strings.Join(l.Extras, " "))
+	}
+	if len(l.Unpinned) > 0 {
+		fmt.Fprintf(&m, "%s%s %s\n", unpinnedNote, strings.Join(l.Unpinned, ", "), unpinnedWhy)
 	}
 	tw := tabwriter.NewWriter(&m, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "# name\tversion\tsize\tsha256\tlicense")
@@ -314,20 +337,18 @@ func ReadLock(external, series string) (*Lock, error) {
 		return nil, err
 	}
 	l := &Lock{
-		Series:     vars["IRONIC_PYTHON_AGENT_LOCK_SERIES"],
-		IPAVersion: vars["IRONIC_PYTHON_AGENT_LOCK_IPA_VERSION"],
-		GitURL:     vars["IRONIC_PYTHON_AGENT_LOCK_GIT_URL"],
-		GitRef:     vars["IRONIC_PYTHON_AGENT_LOCK_GIT_REF"],
-		GitCommit:  vars["IRONIC_PYTHON_AGENT_LOCK_GIT_COMMIT"],
-		Extras:     strings.Fields(vars["IRONIC_PYTHON_AGENT_LOCK_EXTRA"]),
-		Target:     Target{Python: vars["IRONIC_PYTHON_AGENT_LOCK_PYTHON"], Glibc: vars["IRONIC_PYTHON_AGENT_LOCK_GLIBC"]},
-		Index:      vars["IRONIC_PYTHON_AGENT_LOCK_INDEX"],
+		Series:       vars["IRONIC_PYTHON_AGENT_LOCK_SERIES"],
+		IPAVersion:   vars["IRONIC_PYTHON_AGENT_LOCK_IPA_VERSION"],
+		IPARequested: vars["IRONIC_PYTHON_AGENT_LOCK_IPA_REQUESTED"],
+		GitURL:       vars["IRONIC_PYTHON_AGENT_LOCK_GIT_URL"],
+		GitRef:       vars["IRONIC_PYTHON_AGENT_LOCK_GIT_REF"],
+		GitCommit:    vars["IRONIC_PYTHON_AGENT_LOCK_GIT_COMMIT"],
+		Extras:       strings.Fields(vars["IRONIC_PYTHON_AGENT_LOCK_EXTRA"]),
+		Target:       Target{Python: vars["IRONIC_PYTHON_AGENT_LOCK_PYTHON"], Glibc: vars["IRONIC_PYTHON_AGENT_LOCK_GLIBC"]},
+		Index:        vars["IRONIC_PYTHON_AGENT_LOCK_INDEX"],
 	}
 	if l.Series != series {
 		return nil, fmt.Errorf("%s: the lock says series %q, its directory %q", dir, l.Series, series)
-	}
-	if t, err := time.Parse(time.RFC3339, vars["IRONIC_PYTHON_AGENT_LOCK_CREATED"]); err == nil {
-		l.Created = t
 	}
 	urls := map[string]string{}
 	for _, u := range strings.Fields(vars["IRONIC_PYTHON_AGENT_EXTRA_DOWNLOADS"]) {
@@ -341,6 +362,15 @@ func ReadLock(external, series string) (*Lock, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
+		if m := lockedRE.FindStringSubmatch(line); m != nil {
+			if t, err := time.Parse(time.RFC3339, m[1]); err == nil {
+				l.Created = t
+			}
+		}
+		if names, ok := strings.CutPrefix(line, unpinnedNote); ok {
+			names, _, _ = strings.Cut(names, " (")
+			l.Unpinned = strings.Split(names, ", ")
+		}
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -426,4 +456,98 @@ func (l *Lock) Age(now time.Time) time.Duration {
 		return 0
 	}
 	return now.Sub(l.Created)
+}
+
+// Unchanged reports whether the lock written for l's series in the
+// external tree is l apart from when it was made: the same three files and
+// the same kept wheels. Then l takes the written lock's time, so that
+// nothing needs writing.
+func (l *Lock) Unchanged(external string) bool {
+	old, err := ReadLock(external, l.Series)
+	if err != nil {
+		return false
+	}
+	same := *l
+	same.Created = old.Created
+	if !same.matchesFiles(LockDir(external, l.Series)) {
+		return false
+	}
+	l.Created = old.Created
+	return true
+}
+
+func (l *Lock) matchesFiles(dir string) bool {
+	mk, hash, manifest := l.Render()
+	for name, want := range map[string][]byte{LockFile: mk, HashFile: hash, ManifestFile: manifest} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !bytes.Equal(got, want) {
+			return false
+		}
+	}
+	kept := map[string][]byte{}
+	for _, w := range l.Wheels {
+		if w.Local != nil {
+			kept[w.Filename] = w.Local
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, WheelsDir))
+	if len(entries) != len(kept) {
+		return false
+	}
+	for _, e := range entries {
+		got, err := os.ReadFile(filepath.Join(dir, WheelsDir, e.Name()))
+		if err != nil || !bytes.Equal(got, kept[e.Name()]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Differences describes how lock b differs from lock a, for people: the
+// target, IPA, the index, the extras, then each wheel added, removed or
+// changed.
+func Differences(a, b *Lock) []string {
+	var out []string
+	field := func(what, x, y string) {
+		if x != y {
+			out = append(out, fmt.Sprintf("%s: %s → %s", what, x, y))
+		}
+	}
+	field("target", a.Target.String(), b.Target.String())
+	field("IPA", a.IPASource(), b.IPASource())
+	field("index", a.Index, b.Index)
+	field("extra requirements", strings.Join(a.Extras, " "), strings.Join(b.Extras, " "))
+	byName := func(l *Lock) map[string]Wheel {
+		m := map[string]Wheel{}
+		for _, w := range l.Wheels {
+			m[normalize(w.Name)] = w
+		}
+		return m
+	}
+	wa, wb := byName(a), byName(b)
+	var names []string
+	for n := range wa {
+		names = append(names, n)
+	}
+	for n := range wb {
+		if _, ok := wa[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		x, inA := wa[n]
+		y, inB := wb[n]
+		switch {
+		case !inB:
+			out = append(out, fmt.Sprintf("%s %s goes", x.Name, x.Version))
+		case !inA:
+			out = append(out, fmt.Sprintf("%s %s comes in", y.Name, y.Version))
+		case x.Version != y.Version:
+			out = append(out, fmt.Sprintf("%s %s → %s", y.Name, x.Version, y.Version))
+		case x.Filename != y.Filename || x.SHA256 != y.SHA256 || x.URL != y.URL:
+			out = append(out, fmt.Sprintf("%s %s: another file (%s, sha256 %.12s…)", y.Name, y.Version, y.Filename, y.SHA256))
+		}
+	}
+	return out
 }

@@ -29,12 +29,15 @@ type Options struct {
 	// GitURL and GitRef build IPA from git instead (--ipa-source).
 	GitURL, GitRef string
 	Extras         []string
-	Target         Target
-	Python         string // host interpreter with pip; default python3
-	CacheDir       string // pip's cache; "" for pip's default
-	Runner         process.Runner
-	HTTP           *http.Client
-	Now            func() time.Time
+	// Previous is the lock being replaced, if any: the wheels
+	// upper-constraints does not pin stay at its versions.
+	Previous *Lock
+	Target   Target
+	Python   string // host interpreter with pip; default python3
+	CacheDir string // pip's cache; "" for pip's default
+	Runner   process.Runner
+	HTTP     *http.Client
+	Now      func() time.Time
 	// Progress receives one line per step.
 	Progress func(string)
 }
@@ -70,6 +73,9 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 	if err := ValidatePython(o.Target.Python); err != nil {
 		return nil, err
 	}
+	if err := ValidateGlibc(o.Target.Glibc); err != nil {
+		return nil, err
+	}
 	if o.IPAVersion != "" && !versionRE.MatchString(o.IPAVersion) {
 		return nil, fmt.Errorf("--ipa-version %q is not a release version such as 11.1.0", o.IPAVersion)
 	}
@@ -86,6 +92,12 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(work)
+
+	pip, err := CheckPip(ctx, o.Runner, o.Python)
+	if err != nil {
+		return nil, err
+	}
+	o.say("pip %s of %s (Python %s)", pip.Version, pip.Python, pip.Host)
 
 	o.say("checking the package index %s", Redact(o.IndexURL))
 	if err := ProbeIndex(ctx, o.HTTP, o.IndexURL); err != nil {
@@ -158,6 +170,19 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 		extras = append(extras, e)
 	}
 
+	pinned := constraintNames(uc.Data)
+	var keep []string // the previous lock's versions of what upper-constraints leaves open
+	if o.Previous != nil {
+		for _, w := range o.Previous.Wheels {
+			if floats(pinned, w) {
+				keep = append(keep, w.Name+"=="+w.Version)
+			}
+		}
+		if len(keep) > 0 {
+			o.say("keeping the previous lock's %s (upper-constraints does not pin them)", strings.Join(keep, ", "))
+		}
+	}
+
 	o.say("resolving with pip for %s from %s", o.Target, Redact(o.IndexURL))
 	if err := os.MkdirAll(filepath.Join(work, "pip"), 0o755); err != nil {
 		return nil, err
@@ -171,6 +196,7 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 		Constraints:  uc.Data,
 		Args:         []string{ipaArg},
 		Extras:       extras,
+		Keep:         keep,
 		Dir:          filepath.Join(work, "pip"),
 	})
 	if err != nil {
@@ -178,12 +204,13 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 	}
 
 	lock := &Lock{
-		Series:     o.Series,
-		Created:    o.Now().UTC().Truncate(time.Second),
-		Target:     o.Target,
-		Index:      Redact(o.IndexURL),
-		IPAVersion: ipaVersion,
-		Extras:     lockExtras(o.Extras),
+		Series:       o.Series,
+		Created:      o.Now().UTC().Truncate(time.Second),
+		Target:       o.Target,
+		Index:        Redact(o.IndexURL),
+		IPAVersion:   ipaVersion,
+		IPARequested: o.IPAVersion,
+		Extras:       lockExtras(o.Extras),
 	}
 	if co != nil {
 		lock.GitURL, lock.GitRef, lock.GitCommit = o.GitURL, o.GitRef, co.Commit
@@ -225,11 +252,40 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 		return nil, errors.New("pip's resolution does not include ironic-python-agent")
 	}
 	sort.Slice(lock.Wheels, func(i, j int) bool { return normalize(lock.Wheels[i].Name) < normalize(lock.Wheels[j].Name) })
+	for _, w := range lock.Wheels {
+		if floats(pinned, w) {
+			lock.Unpinned = append(lock.Unpinned, w.Name)
+		}
+	}
 	o.say("reading the sizes of %d wheels", len(lock.Wheels))
 	if err := fillInfo(ctx, o.HTTP, lock.Wheels); err != nil {
 		return nil, err
 	}
+	o.say("checking that no two wheels install the same file")
+	if err := checkOverlaps(ctx, o.HTTP, lock.Wheels); err != nil {
+		return nil, err
+	}
 	return lock, lock.Check()
+}
+
+var constraintNameRE = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*[=<>!~]`)
+
+// constraintNames are the projects a constraints file pins (normalized).
+func constraintNames(data []byte) map[string]bool {
+	out := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if m := constraintNameRE.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+			out[normalize(m[1])] = true
+		}
+	}
+	return out
+}
+
+// floats reports whether a wheel is one upper-constraints leaves open: not
+// pinned there, not IPA itself, not a wheel kept with the lock.
+func floats(pinned map[string]bool, w Wheel) bool {
+	n := normalize(w.Name)
+	return !pinned[n] && n != Package && !strings.HasPrefix(w.URL, "file+")
 }
 
 // Redact drops a password from a URL: the lock and the messages name
@@ -266,19 +322,19 @@ func normalize(name string) string { return strings.ToLower(normRE.ReplaceAllStr
 // build dependencies come from the index) and returns its path. IPA is pure
 // Python, so a wheel built on the host is the target's.
 func buildWheel(ctx context.Context, o *Options, co *Checkout, out string) (string, error) {
-	py := o.Python
-	if py == "" {
-		py = "python3"
-	}
-	args := []string{"-m", "pip", "wheel", "--no-deps", "--isolated", "--disable-pip-version-check",
+	// --ignore-requires-python: the wheel is the image's, whose Python the
+	// resolution checks it against; the host's may be older (RHEL 9's 3.9
+	// for IPA 2026.1's >=3.10).
+	args := []string{"-m", "pip", "wheel", "--no-deps", "--ignore-requires-python", "--isolated", "--disable-pip-version-check",
 		"--no-input", "--progress-bar", "off", "--wheel-dir", out, "--index-url", o.IndexURL}
 	if o.CacheDir != "" {
 		args = append(args, "--cache-dir", o.CacheDir)
 	}
 	var buf bytes.Buffer
 	c := process.Cmd{
-		Name: py, Args: append(args, co.Dir), Dir: co.Dir,
-		Env:    []string{"PBR_VERSION=" + co.Version, "SETUPTOOLS_SCM_PRETEND_VERSION=" + co.Version, "PYTHONNOUSERSITE=1"},
+		Name: Interpreter(o.Python), Args: append(args, co.Dir), Dir: co.Dir,
+		Env: append([]string{"PBR_VERSION=" + co.Version, "SETUPTOOLS_SCM_PRETEND_VERSION=" + co.Version,
+			fmt.Sprintf("SOURCE_DATE_EPOCH=%d", co.Time.Unix())}, pipEnv...),
 		Stdout: &buf, Stderr: &buf,
 	}
 	if err := o.Runner.Run(ctx, c); err != nil {

@@ -107,8 +107,12 @@ func checkSeries(t *testing.T, o *ipatest.OpenStack, l *ipa.Lock, series string)
 			t.Errorf("%s: size %d, the file has %v", w.Filename, w.Size, fi)
 		}
 	}
-	if len(l.Wheels) != len(o.Reqs[series])+1 {
-		t.Errorf("%s: %d wheels, want IPA and its %d requirements", series, len(l.Wheels), len(o.Reqs[series]))
+	if len(l.Wheels) != len(o.Reqs[series])+2 {
+		t.Errorf("%s: %d wheels, want IPA, its %d requirements and certifi", series, len(l.Wheels), len(o.Reqs[series]))
+	}
+	// requests' certifi is the one package upper-constraints leaves open.
+	if got := byName(l)["certifi"].Version; got != ipatest.CertifiVersion || strings.Join(l.Unpinned, " ") != "certifi" {
+		t.Errorf("%s: certifi %s, unpinned %q", series, got, l.Unpinned)
 	}
 	if l.Target != target || l.Series != series || l.Index != o.Index.URL {
 		t.Errorf("lock header: %+v", l)
@@ -428,5 +432,112 @@ func TestLocalPathRepositories(t *testing.T) {
 	var unknown *ipa.UnknownRefError
 	if _, err := ipa.CheckoutSource(ctx, o.IPAURL, "no-such-branch", t.TempDir()); !errors.As(err, &unknown) {
 		t.Errorf("unknown ref: %v", err)
+	}
+}
+
+// notForTheHost gives the stand-in IPA a branch whose Requires-Python
+// excludes the host's Python but not the image's, as IPA 2026.1 (>=3.10)
+// on RHEL 9 (3.9); it returns the branch's lock options.
+func notForTheHost(t *testing.T, o *ipatest.OpenStack) (ipa.Options, string) {
+	t.Helper()
+	out, err := exec.Command("python3", "-c", `import sys; print("%d.%d" % sys.version_info[:2])`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimSpace(string(out))
+	if host == target.Python {
+		testenv.Skip(t, "hermetic", "the host's Python is the image's "+host)
+	}
+	o.IPABranch(t, "not-for-the-host", map[string]string{
+		"setup.cfg": "[metadata]\nname = ironic-python-agent\npython_requires = !=" + host + ".*\n",
+	})
+	opts := options(o, "2026.1")
+	opts.GitURL, opts.GitRef = o.IPAURL, "not-for-the-host"
+	return opts, host
+}
+
+// TestLockGitSourceForNewerPython: IPA from git is built on the host even
+// when its Requires-Python excludes the host's Python (pip wheel
+// --ignore-requires-python); the host's pip then resolves it, or (before
+// pip 24.2) says that it checked the host's Python and what to do.
+func TestLockGitSourceForNewerPython(t *testing.T) {
+	needPip(t)
+	o := ipatest.New(t)
+	opts, host := notForTheHost(t, o)
+	l, err := ipa.MakeLock(context.Background(), opts)
+	var rp *ipa.RequiresPythonError
+	switch {
+	case errors.As(err, &rp):
+		if !rp.HostOnly || rp.Package != "ironic-python-agent" || !strings.Contains(err.Error(), "pip before 24.2") {
+			t.Errorf("the host's pip: %v", err)
+		}
+	case err != nil:
+		t.Fatalf("IPA requiring Python !=%s.*, built on Python %s: %v", host, host, err)
+	default:
+		if agent := byName(l)["ironic-python-agent"]; !strings.Contains(string(agent.Local), "Requires-Python: !="+host+".*") {
+			t.Error("the built wheel does not carry the source's Requires-Python")
+		}
+	}
+}
+
+// TestLockOverlappingWheels: two hardware managers sharing a pkgutil
+// namespace package lock when its __init__.py is the same in both, and
+// stop, naming both wheels, when it differs.
+func TestLockOverlappingWheels(t *testing.T) {
+	needPip(t)
+	o := ipatest.New(t)
+	ns := "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n"
+	for _, w := range []ipatest.WheelSpec{
+		{Name: "acme-hwm-raid", Version: "1.0", Files: map[string]string{"acme/__init__.py": ns, "acme/raid/__init__.py": ""}},
+		{Name: "acme-hwm-nic", Version: "1.0", Files: map[string]string{"acme/__init__.py": ns, "acme/nic/__init__.py": ""}},
+		{Name: "acme-hwm-bmc", Version: "1.0", Files: map[string]string{"acme/__init__.py": "from acme import raid\n", "acme/bmc/__init__.py": ""}},
+	} {
+		if _, err := ipatest.BuildWheel(o.Index.Dir, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := options(o, "2026.1")
+	opts.Extras = []string{"acme-hwm-raid", "acme-hwm-nic"}
+	l, err := ipa.MakeLock(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("identical namespace files: %v", err)
+	}
+	if w := byName(l); w["acme-hwm-raid"].Version != "1.0" || w["acme-hwm-nic"].Version != "1.0" {
+		t.Errorf("the hardware managers are not in the lock")
+	}
+	opts.Extras = append(opts.Extras, "acme-hwm-bmc")
+	_, err = ipa.MakeLock(context.Background(), opts)
+	var oe *ipa.OverlapError
+	if !errors.As(err, &oe) || oe.Path != "site-packages/acme/__init__.py" {
+		t.Fatalf("different namespace files: %v", err)
+	}
+	for _, want := range []string{"acme_hwm_bmc-1.0-py3-none-any.whl", "acme_hwm_nic-1.0-py3-none-any.whl", "--extra"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, err)
+		}
+	}
+}
+
+// TestLockGitSourceReproducible: IPA built twice from one commit is the
+// same wheel (SOURCE_DATE_EPOCH is the commit's time), so locking again
+// does not churn the kept wheel.
+func TestLockGitSourceReproducible(t *testing.T) {
+	needPip(t)
+	o := ipatest.New(t)
+	opts := options(o, "2026.1")
+	opts.GitURL, opts.GitRef = o.IPAURL, "stable/2026.1"
+	var sums []string
+	for i := 0; i < 2; i++ {
+		if i > 0 {
+			time.Sleep(2 * time.Second) // zip times have a resolution of two seconds
+		}
+		l, err := ipa.MakeLock(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums = append(sums, byName(l)["ironic-python-agent"].SHA256)
+	}
+	if sums[0] != sums[1] {
+		t.Errorf("two builds of one commit differ: %s, %s", sums[0], sums[1])
 	}
 }

@@ -47,19 +47,22 @@ func TestSortSeries(t *testing.T) {
 	}
 }
 
-// external makes an external tree with the package's real Config.in.
+// external makes an external tree with the package's real Config.in and
+// .mk.
 func external(t *testing.T) string {
 	t.Helper()
 	ext := t.TempDir()
-	src, err := os.ReadFile(filepath.Join("..", "..", "buildroot-ipa", "package", Package, "Config.in"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := os.MkdirAll(PackageDir(ext), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(PackageDir(ext), "Config.in"), src, 0o644); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"Config.in", Package + ".mk"} {
+		src, err := os.ReadFile(filepath.Join("..", "..", "buildroot-ipa", "package", Package, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(PackageDir(ext), name), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return ext
 }

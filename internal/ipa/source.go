@@ -319,7 +319,7 @@ func nearestTag(repo *git.Repository, tip plumbing.Hash, tags map[plumbing.Hash]
 		h := queue[0]
 		queue = queue[1:]
 		if names := tags[h]; len(names) > 0 {
-			sort.Slice(names, func(i, j int) bool { return versionLess(names[i], names[j]) })
+			sort.Slice(names, func(i, j int) bool { return VersionLess(names[i], names[j]) })
 			return names[len(names)-1], complete
 		}
 		c, err := repo.CommitObject(h)
@@ -341,8 +341,8 @@ func nearestTag(repo *git.Repository, tip plumbing.Hash, tags map[plumbing.Hash]
 	return "", complete
 }
 
-// versionLess compares dotted numeric versions.
-func versionLess(a, b string) bool {
+// VersionLess compares dotted numeric versions: 22.10 comes after 22.9.
+func VersionLess(a, b string) bool {
 	as, bs := strings.Split(a, "."), strings.Split(b, ".")
 	for i := 0; i < len(as) && i < len(bs); i++ {
 		x, _ := strconv.Atoi(as[i])
@@ -358,6 +358,9 @@ func versionLess(a, b string) bool {
 type Checkout struct {
 	Dir    string
 	Commit string
+	// Time is the commit's time: builds from it are stamped with it
+	// (SOURCE_DATE_EPOCH), so that the same commit gives the same wheel.
+	Time time.Time
 	// Version is a PEP 440 version for a build from this commit: the
 	// nearest release tag, or the next patch release as .devN after it.
 	Version string
@@ -446,6 +449,9 @@ func CheckoutSource(ctx context.Context, url, ref, dir string) (*Checkout, error
 		return nil, fmt.Errorf("checking out %s: %v", ref, err)
 	}
 	co := &Checkout{Dir: dir, Commit: commit.String()}
+	if c, err := repo.CommitObject(commit); err == nil {
+		co.Time = c.Committer.When
+	}
 	tags := tagsByCommit(refs)
 	co.Version = "0.0.1.dev0"
 	for depth := 1; depth <= 512; depth *= 8 {
@@ -474,7 +480,7 @@ func tagDistance(repo *git.Repository, tip plumbing.Hash, tags map[plumbing.Hash
 		it := queue[0]
 		queue = queue[1:]
 		if names := tags[it.h]; len(names) > 0 {
-			sort.Slice(names, func(i, j int) bool { return versionLess(names[i], names[j]) })
+			sort.Slice(names, func(i, j int) bool { return VersionLess(names[i], names[j]) })
 			return names[len(names)-1], it.dist, true
 		}
 		c, err := repo.CommitObject(it.h)

@@ -10,9 +10,9 @@ import (
 	"strings"
 )
 
-// Compatible reports whether a wheel file name's tags fit the target: a
-// CPython of the target's version (or an older one through abi3), or pure
-// Python 3; and a platform pip would accept for it.
+// Compatible reports whether a wheel file name's tags fit the target the
+// way pip (run with --abi for it) decides: one of its interpreter, ABI and
+// platform combinations is among the tags pip accepts.
 func (t Target) Compatible(filename string) bool {
 	name := strings.TrimSuffix(filename, ".whl")
 	parts := strings.Split(name, "-")
@@ -24,21 +24,16 @@ func (t Target) Compatible(filename string) bool {
 	if _, m, ok := strings.Cut(t.Python, "."); ok {
 		minor, _ = strconv.Atoi(m)
 	}
-	platforms := map[string]bool{"any": true}
+	platforms := map[string]bool{}
 	for _, p := range t.Platforms() {
 		platforms[p] = true
 	}
-	platOK := false
-	for _, p := range strings.Split(plat, ".") {
-		platOK = platOK || platforms[p]
-	}
-	if !platOK {
-		return false
-	}
 	for _, p := range strings.Split(py, ".") {
 		for _, a := range strings.Split(abi, ".") {
-			if tagFits(p, a, minor) {
-				return true
+			for _, pl := range strings.Split(plat, ".") {
+				if tagFits(p, a, pl, minor, platforms) {
+					return true
+				}
 			}
 		}
 	}
@@ -47,7 +42,11 @@ func (t Target) Compatible(filename string) bool {
 
 var pyTagRE = regexp.MustCompile(`^(py|cp)3([0-9]*)$`)
 
-func tagFits(py, abi string, minor int) bool {
+// tagFits is one tag against pip's list for CPython 3.minor: the
+// interpreter's own ABI and abi3 (cp3.2 onwards) on the platforms; no ABI
+// on the platforms or "any" for py3, py3X up to the target's and the
+// interpreter itself (cp3X-none, never an older cp3Y-none).
+func tagFits(py, abi, plat string, minor int, platforms map[string]bool) bool {
 	m := pyTagRE.FindStringSubmatch(py)
 	if m == nil {
 		return false
@@ -56,13 +55,22 @@ func tagFits(py, abi string, minor int) bool {
 	if m[2] != "" {
 		v, _ = strconv.Atoi(m[2])
 	}
+	cp := m[1] == "cp"
 	switch {
 	case abi == "none":
+		if plat != "any" && !platforms[plat] {
+			return false
+		}
+		if cp {
+			return v == minor
+		}
 		return v <= minor
+	case !platforms[plat] || !cp:
+		return false
 	case abi == "abi3":
-		return m[1] == "cp" && v >= 0 && v <= minor
+		return v >= 2 && v <= minor
 	default: // cp314 and friends: exactly this interpreter
-		return m[1] == "cp" && v == minor && abi == py
+		return v == minor && abi == py
 	}
 }
 

@@ -1,6 +1,9 @@
 package ipa
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -8,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/testenv"
 )
 
@@ -22,15 +26,26 @@ func TestReadTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := ReadTarget(br); err == nil {
-		t.Error("ReadTarget of an empty directory succeeded")
+	ext := external(t)
+	if _, err := ReadPython(br); err == nil {
+		t.Error("ReadPython of an empty directory succeeded")
+	}
+	if _, err := ReadGlibc(br, ext, nil); err == nil {
+		t.Error("ReadGlibc of an empty directory succeeded")
 	}
 	write("package/python3/python3.mk", "# header\nPYTHON3_VERSION_MAJOR = 3.14\nPYTHON3_VERSION = $(PYTHON3_VERSION_MAJOR).5\n")
 	write("package/glibc/glibc.mk", "GLIBC_VERSION = 2.42-67-g4ebd33dd77eabe8d4c45232bed4b42a31d2f9edc\n")
-	tg, err := ReadTarget(br)
-	if err != nil || tg != (Target{Python: "3.14", Glibc: "2.42"}) {
-		t.Fatalf("ReadTarget = %+v, %v", tg, err)
+	py, err := ReadPython(br)
+	if err != nil || py != "3.14" {
+		t.Fatalf("ReadPython = %q, %v", py, err)
 	}
+	internal := map[string]string{"BR2_TOOLCHAIN_BUILDROOT": "y", "BR2_TOOLCHAIN_BUILDROOT_GLIBC": "y"}
+	for _, cfg := range []map[string]string{nil, internal} {
+		if gl, err := ReadGlibc(br, ext, cfg); err != nil || gl != "2.42" {
+			t.Errorf("Buildroot's own glibc (config %v) = %q, %v", cfg, gl, err)
+		}
+	}
+	tg := Target{Python: py, Glibc: "2.42"}
 	p := tg.Platforms()
 	if p[0] != "manylinux_2_42_x86_64" || p[len(p)-1] != "manylinux1_x86_64" {
 		t.Errorf("platforms run %s .. %s", p[0], p[len(p)-1])
@@ -43,20 +58,53 @@ func TestReadTarget(t *testing.T) {
 	if contains(p, "manylinux_2_43_x86_64") || contains(p, "linux_x86_64") {
 		t.Errorf("platforms beyond the target's glibc or non-portable: %q", p)
 	}
+
+	// A Bootlin toolchain: its release from Buildroot, its glibc from the
+	// package's table (the real one, copied by external()).
+	write("toolchain/toolchain-external/toolchain-external-bootlin/toolchain-external-bootlin.mk",
+		"ifeq ($(BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_GLIBC_BLEEDING_EDGE),y)\nTOOLCHAIN_EXTERNAL_BOOTLIN_VERSION = 2025.08-1\nendif\n\n"+
+			"ifeq ($(BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_GLIBC_STABLE),y)\nTOOLCHAIN_EXTERNAL_BOOTLIN_VERSION = 2025.08-1\nendif\n\n"+
+			"ifeq ($(BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_MUSL_STABLE),y)\nTOOLCHAIN_EXTERNAL_BOOTLIN_VERSION = 2031.02-1\nendif\n")
+	bootlin := func(variant string) map[string]string {
+		return map[string]string{"BR2_TOOLCHAIN_EXTERNAL": "y", "BR2_TOOLCHAIN_EXTERNAL_BOOTLIN": "y", "BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_ARCH_SUPPORTS": "y", variant: "y"}
+	}
+	if gl, err := ReadGlibc(br, ext, bootlin("BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_GLIBC_STABLE")); err != nil || gl != "2.41" {
+		t.Errorf("Bootlin stable 2025.08-1: %q, %v", gl, err)
+	}
+	for cfg, why := range map[string]map[string]string{
+		"a release the table lacks": bootlin("BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_MUSL_STABLE"),
+		"a custom toolchain":        {"BR2_TOOLCHAIN_EXTERNAL": "y", "BR2_TOOLCHAIN_EXTERNAL_CUSTOM": "y"},
+	} {
+		if _, err := ReadGlibc(br, ext, why); err == nil || !strings.Contains(err.Error(), "--glibc-version") {
+			t.Errorf("%s: %v, want the advice to pass --glibc-version", cfg, err)
+		}
+	}
+	if !GlibcNewer("2.42", "2.41") || GlibcNewer("2.41", "2.41") || GlibcNewer("2.9", "2.41") || GlibcNewer("x", "2.1") {
+		t.Error("GlibcNewer compares wrongly")
+	}
 	write("package/python3/python3.mk", "PYTHON3_VERSION_MAJOR = 3.x\n")
-	if _, err := ReadTarget(br); err == nil {
+	if _, err := ReadPython(br); err == nil {
 		t.Error("a malformed Python version was accepted")
 	}
 }
 
-// The real Buildroot at the pin builds Python 3.14.
+// The real Buildroot at the pin builds Python 3.14 with glibc 2.42; its
+// Bootlin x86-64 glibc toolchains are release 2025.08-1, glibc 2.41.
 func TestReadTargetUpstream(t *testing.T) {
-	tg, err := ReadTarget(testenv.UpstreamCheckout(t))
-	if err != nil {
-		t.Fatal(err)
+	br := testenv.UpstreamCheckout(t)
+	py, err := ReadPython(br)
+	if err != nil || py != "3.14" {
+		t.Errorf("Buildroot 2026.02's Python is %q (%v), want 3.14", py, err)
 	}
-	if tg.Python != "3.14" {
-		t.Errorf("Buildroot 2026.02's Python is %s, want 3.14", tg.Python)
+	ext := external(t)
+	if gl, err := ReadGlibc(br, ext, nil); err != nil || gl != "2.42" {
+		t.Errorf("Buildroot 2026.02's glibc is %q (%v), want 2.42", gl, err)
+	}
+	for _, variant := range []string{"BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_GLIBC_STABLE", "BR2_TOOLCHAIN_EXTERNAL_BOOTLIN_X86_64_GLIBC_BLEEDING_EDGE"} {
+		cfg := map[string]string{"BR2_TOOLCHAIN_EXTERNAL": "y", "BR2_TOOLCHAIN_EXTERNAL_BOOTLIN": "y", variant: "y"}
+		if gl, err := ReadGlibc(br, ext, cfg); err != nil || gl != "2.41" {
+			t.Errorf("%s: glibc %q (%v), want 2.41", variant, gl, err)
+		}
 	}
 }
 
@@ -79,7 +127,7 @@ func TestPipCommand(t *testing.T) {
 	line := strings.Join(c.Args[3:], " ")
 	for _, want := range []string{
 		"install --dry-run", "--report /w/report.json", "--only-binary=:all:", "--implementation cp",
-		"--python-version 3.14", "--platform manylinux_2_42_x86_64", "--platform manylinux2014_x86_64",
+		"--python-version 3.14 --abi cp314", "--platform manylinux_2_42_x86_64", "--platform manylinux2014_x86_64",
 		"--index-url http://127.0.0.1:1/simple", "--isolated", "--ignore-installed",
 		"-c /w/upper-constraints.txt -r /w/requirements.txt ironic-python-agent==11.0.1 my-hwm>=1",
 	} {
@@ -127,6 +175,13 @@ func TestClassifyPip(t *testing.T) {
 	if err := classifyPip(conflictOutput, r); !strings.Contains(err.Error(), "requirement pbr>=8 (IPA's requirements.txt") {
 		t.Errorf("without --extra the side is IPA's: %v", err)
 	}
+	// A version the previous lock keeps is named as such.
+	kept := strings.Replace(conflictOutput, "(constraint) pbr===7.0.3", "(constraint) certifi==2025.11.12", 1)
+	r.Keep = []string{"certifi==2025.11.12"}
+	if err := classifyPip(kept, r); !strings.Contains(err.Error(), "the previous lock keeps certifi==2025.11.12 (upper-constraints does not pin it; --upgrade-unpinned lets it move)") {
+		t.Errorf("a kept version: %v", err)
+	}
+	r.Keep = nil
 	err = classifyPip(noWheelOutput, r)
 	nw, ok := err.(*NoWheelError)
 	if !ok || nw.Requirement != "netifaces==0.11.0" || nw.Found != "none" {
@@ -141,13 +196,28 @@ func TestClassifyPip(t *testing.T) {
 	if pe, ok := err.(*PipError); !ok || !strings.Contains(pe.Output, "KeyError: boom") {
 		t.Errorf("other failures keep pip's last lines: %T %v", err, err)
 	}
-	if err := classifyPip("/usr/bin/python3: No module named pip\n", r); !strings.Contains(err.Error(), "python3-pip") {
-		t.Errorf("missing pip: %v", err)
+	if err := classifyPip("Traceback\n"+shimFailure+"\n", r); err == nil || !strings.Contains(err.Error(), "resolved for the host's Python") {
+		t.Errorf("the shim's own check: %v", err)
+	}
+	// Requires-Python unmet: for the host's Python (pip before 24.2), or the image's.
+	err = classifyPip("ERROR: Package 'ironic-python-agent' requires a different Python: 3.9.18 not in '>=3.10'\n", r)
+	if rp, ok := err.(*RequiresPythonError); !ok || !rp.HostOnly || !strings.Contains(err.Error(), "against the host's Python 3.9.18 instead of the image's 3.14") {
+		t.Errorf("host's Requires-Python: %T %v", err, err)
+	}
+	err = classifyPip("ERROR: Package 'x' requires a different Python: 3.14.0 not in '<3.12'\n", r)
+	if rp, ok := err.(*RequiresPythonError); !ok || rp.HostOnly || !strings.Contains(err.Error(), "x requires Python <3.12; the image has Python 3.14") {
+		t.Errorf("image's Requires-Python: %T %v", err, err)
+	}
+	// The interpreter is named, with the path Python gives.
+	r.Python = ""
+	err = classifyPip("/usr/bin/python3: No module named pip\n", r)
+	if np, ok := err.(*NoPipError); !ok || !strings.Contains(err.Error(), "pip is not installed for python3 (/usr/bin/python3)") || !strings.Contains(err.Error(), "--python") {
+		t.Errorf("missing pip: %T %v", np, err)
 	}
 }
 
 func TestParseReport(t *testing.T) {
-	report := `{"version": "1", "pip_version": "23.0.1", "install": [
+	report := `{"version": "1", "pip_version": "23.0.1", "environment": {"python_version": "3.14"}, "install": [
 	 {"download_info": {"url": "https://files.example/p/pbr-7.0.3-py3-none-any.whl", "archive_info": {"hash": "sha256=` + strings.Repeat("a", 64) + `"}},
 	  "requested": false, "metadata": {"name": "pbr", "version": "7.0.3", "license": "Apache-2.0"}},
 	 {"download_info": {"url": "https://files.example/p/psutil-7.2.2-cp36-abi3-manylinux2014_x86_64.whl", "archive_info": {"hashes": {"sha256": "` + strings.Repeat("b", 64) + `"}}},
@@ -155,7 +225,7 @@ func TestParseReport(t *testing.T) {
 	 {"download_info": {"url": "https://files.example/p/x-1-py3-none-any.whl", "archive_info": {}},
 	  "requested": true, "metadata": {"name": "x", "version": "1"}}
 	]}`
-	got, err := ParseReport([]byte(report))
+	got, err := ParseReport([]byte(report), "3.14")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,10 +235,20 @@ func TestParseReport(t *testing.T) {
 	if got[0].License != "Apache-2.0" || got[1].License != "BSD License" || got[2].License != "unknown" {
 		t.Errorf("licenses: %q %q %q", got[0].License, got[1].License, got[2].License)
 	}
-	if _, err := ParseReport([]byte(`{"version": "2", "install": []}`)); err == nil {
+	// pip 22.2 and 22.3 write version 0 of the same format.
+	v0 := strings.Replace(report, `"version": "1"`, `"version": "0"`, 1)
+	if got, err := ParseReport([]byte(v0), "3.14"); err != nil || len(got) != 3 {
+		t.Errorf("a version 0 report: %d entries, %v", len(got), err)
+	}
+	if _, err := ParseReport([]byte(`{"version": "2", "environment": {"python_version": "3.14"}, "install": []}`), "3.14"); err == nil {
 		t.Error("a report of another version was accepted")
 	}
-	if _, err := ParseReport([]byte(`not json`)); err == nil {
+	// A resolution with the host's markers is not the image's.
+	_, err = ParseReport([]byte(strings.Replace(report, `"python_version": "3.14"`, `"python_version": "3.11"`, 1)), "3.14")
+	if err == nil || !strings.Contains(err.Error(), `Python "3.11", not the image's 3.14`) {
+		t.Errorf("a report for the host's Python: %v", err)
+	}
+	if _, err := ParseReport([]byte(`not json`), "3.14"); err == nil {
 		t.Error("garbage was accepted")
 	}
 }
@@ -402,6 +482,16 @@ func TestCompatible(t *testing.T) {
 		"x-1-py2-none-any.whl":                                                  false,
 		"x-1-py315-none-any.whl":                                                false,
 		"cryptography-43.0.3-cp39-abi3-manylinux_2_28_x86_64.whl":               true,
+		// pip offers the interpreter's own cp3X-none, not an older one's.
+		"x-1-cp314-none-any.whl":                     true,
+		"x-1-cp313-none-any.whl":                     false,
+		"x-1-cp313-none-manylinux_2_17_x86_64.whl":   false,
+		"x-1-py313-none-manylinux_2_17_x86_64.whl":   true,
+		"x-1-cp32-abi3-manylinux_2_17_x86_64.whl":    true,
+		"x-1-cp31-abi3-manylinux_2_17_x86_64.whl":    false,
+		"x-1-cp314-cp314-any.whl":                    false,
+		"x-1-cp39-abi3-any.whl":                      false,
+		"x-1-cp314-cp314t-manylinux_2_17_x86_64.whl": false,
 	} {
 		if got := tg.Compatible(f); got != want {
 			t.Errorf("Compatible(%s) = %v, want %v", f, got, want)
@@ -418,5 +508,108 @@ func TestRedact(t *testing.T) {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCheckPipVersions: the version line of each pip, as pip prints it;
+// below 22.2 the message names the version, the need and the fix.
+func TestCheckPipVersions(t *testing.T) {
+	for line, tooOld := range map[string]bool{
+		"pip 21.2.3 from /usr/lib/python3.9/site-packages/pip (python 3.9)":  true,
+		"pip 22.0.2 from /usr/lib/python3/dist-packages/pip (python 3.10)":   true,
+		"pip 22.2 from /tmp/pip/pip (python 3.11)":                           false,
+		"pip 24.1b1 from /x/pip (python 3.12)":                               false,
+		"pip 26.3.dev0 from /home/me/src/pip/src/pip (python 3.14)":          false,
+		"pip 100.0 from /x/pip (python 3.20)":                                false,
+		"pip 9.0.1 from /usr/lib/python2.7/dist-packages (python 2.7)":       true,
+		"pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)\n": false,
+	} {
+		rec := &process.Recorder{Handler: func(c process.Cmd) error {
+			fmt.Fprintln(c.Stdout, line)
+			return nil
+		}}
+		info, err := CheckPip(context.Background(), rec, "")
+		if got := rec.Commands(); len(got) != 1 || got[0] != "python3 -m pip --version" {
+			t.Errorf("commands %q", got)
+		}
+		var old *PipTooOldError
+		if errors.As(err, &old) != tooOld {
+			t.Errorf("%q: %v", line, err)
+			continue
+		}
+		if tooOld {
+			msg := err.Error()
+			for _, want := range []string{"pip " + info.Version + " of python3 is too old", "needs pip 22.2 or newer", "-m venv", "--python", "ipa.python", "IPABR_IPA_PYTHON", "PYTHONNOUSERSITE=1"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("%q: the message lacks %q: %s", line, want, msg)
+				}
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("not one line: %s", msg)
+			}
+		}
+	}
+	rec := &process.Recorder{Handler: func(c process.Cmd) error {
+		fmt.Fprintln(c.Stdout, "Python 3.11.2")
+		return nil
+	}}
+	if _, err := CheckPip(context.Background(), rec, "/opt/py/bin/python3"); err == nil || !strings.Contains(err.Error(), "/opt/py/bin/python3 -m pip --version printed") {
+		t.Errorf("an unknown answer: %v", err)
+	}
+}
+
+// TestLockFilesWithoutDates: only the manifest's first line says when the
+// lock was made; Unchanged sees a lock with the same content as the one
+// written, whatever its time, and Differences names what moved.
+func TestLockFilesWithoutDates(t *testing.T) {
+	ext := external(t)
+	l := sampleLock()
+	l.IPARequested = "11.0.1"
+	l.Unpinned = []string{"my-hardware-manager", "psutil"}
+	if err := l.Write(ext); err != nil {
+		t.Fatal(err)
+	}
+	later := sampleLock()
+	later.IPARequested, later.Unpinned = l.IPARequested, l.Unpinned
+	later.Created = l.Created.Add(90 * 24 * time.Hour)
+	mk1, hash1, man1 := l.Render()
+	mk2, hash2, man2 := later.Render()
+	if string(mk1) != string(mk2) || string(hash1) != string(hash2) {
+		t.Error("the make fragment or the hash file depends on the lock's time")
+	}
+	if a, b := strings.SplitN(string(man1), "\n", 2), strings.SplitN(string(man2), "\n", 2); a[0] == b[0] || a[1] != b[1] {
+		t.Errorf("the manifest differs beyond its first line:\n%s\n%s", man1, man2)
+	}
+	if !strings.Contains(string(mk1), "#   ipabr ipa lock --release 2026.1 --extra 'my-hardware-manager>=1.0' --ipa-version 11.0.1\n") {
+		t.Errorf("the regenerate command lacks --ipa-version:\n%s", mk1)
+	}
+	back, err := ReadLock(ext, "2026.1")
+	if err != nil || back.IPARequested != "11.0.1" || !reflect.DeepEqual(back.Unpinned, l.Unpinned) || !back.Created.Equal(l.Created) {
+		t.Fatalf("ReadLock: %+v %v", back, err)
+	}
+	if !later.Unchanged(ext) || !later.Created.Equal(l.Created) {
+		t.Errorf("the same lock made later is not unchanged (created %s)", later.Created)
+	}
+	moved := sampleLock()
+	moved.IPARequested, moved.Unpinned = l.IPARequested, l.Unpinned
+	moved.Wheels[2].Version, moved.Wheels[2].SHA256 = "7.2.3", strings.Repeat("4", 64)
+	moved.Wheels[1].Local = []byte("other wheel bytes")
+	if moved.Unchanged(ext) {
+		t.Error("a lock with another psutil is unchanged")
+	}
+	got := Differences(l, moved)
+	if want := []string{"psutil 7.2.2 → 7.2.3"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Differences = %q, want %q", got, want)
+	}
+	moved = sampleLock()
+	moved.IPARequested, moved.Unpinned = l.IPARequested, l.Unpinned
+	moved.Wheels[1].Local = []byte("other wheel bytes")
+	if moved.Unchanged(ext) {
+		t.Error("a lock with another kept wheel is unchanged")
+	}
+	moved.Wheels = moved.Wheels[:2]
+	moved.Target.Glibc = "2.41"
+	if got := Differences(l, moved); len(got) != 2 || !strings.Contains(got[0], "glibc 2.42 → CPython 3.14 on x86_64 with glibc 2.41") || got[1] != "psutil 7.2.2 goes" {
+		t.Errorf("Differences = %q", got)
 	}
 }

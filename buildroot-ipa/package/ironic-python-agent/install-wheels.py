@@ -6,7 +6,9 @@ host-python-installer). It can be run on its own, which is how it is tested.
 
 1. Every wheel must be listed in the lock's hash file with the sha256 it
    has: an unknown or tampered wheel is refused before anything is
-   installed.
+   installed. So are two wheels installing the same file with different
+   contents (identical files, such as a pkgutil namespace __init__.py,
+   are fine).
 2. Each wheel is installed with Buildroot's support/scripts/pyinstaller.py,
    so that scripts start with #!/usr/bin/python.
 3. The tests and byte-code caches the wheels brought are removed (Buildroot
@@ -16,6 +18,7 @@ host-python-installer). It can be run on its own, which is how it is tested.
 """
 
 import argparse
+import configparser
 import hashlib
 import json
 import os
@@ -112,6 +115,63 @@ def prune(site, dist_info):
     return removed
 
 
+def dropped(rel):
+    """Whether prune() removes a path relative to site-packages."""
+    parts = rel.split("/")
+    return rel.endswith(".pyc") or any(p in DROP_DIRS for p in parts[:-1])
+
+
+def installed_files(path, site, headers):
+    """Map each file a wheel installs (relative to the target) to its
+    sha256, by the rule ipabr's lock checks too: <name>.data/<scheme>/
+    files go to that scheme, console and GUI scripts to usr/bin, the rest
+    to site-packages, less what prune() removes."""
+    schemes = {"purelib": site, "platlib": site, "scripts": "usr/bin",
+               "headers": headers, "data": ""}
+    files = {}
+    with zipfile.ZipFile(path) as wheel:
+        for name in wheel.namelist():
+            if name.endswith("/"):
+                continue
+            top, _, rest = name.partition("/")
+            dest = site + "/" + name
+            if top.endswith(".data"):
+                scheme, _, inside = rest.partition("/")
+                dest = os.path.join(schemes.get(scheme, scheme), inside)
+            if dest.startswith(site + "/") and dropped(dest[len(site) + 1:]):
+                continue
+            data = wheel.read(name)
+            files[dest] = hashlib.sha256(data).hexdigest()
+            if top.endswith(".dist-info") and rest == "entry_points.txt":
+                entry_points = configparser.ConfigParser(
+                    delimiters=("=",), interpolation=None)
+                entry_points.optionxform = str
+                entry_points.read_string(data.decode("utf-8"))
+                for group in ("console_scripts", "gui_scripts"):
+                    if entry_points.has_section(group):
+                        for script, func in entry_points.items(group):
+                            files["usr/bin/" + script] = "script " + func
+    return files
+
+
+def check_overlaps(packages):
+    """Refuse two wheels installing one file with different contents;
+    note in each package the identical files earlier wheels install."""
+    owners = {}
+    for p in packages:
+        p["shared"] = []
+        for rel, digest in sorted(p["files"].items()):
+            if rel not in owners:
+                owners[rel] = (p["wheel"], digest)
+            elif owners[rel][1] != digest:
+                fail("{} and {} both install {} with different contents; the "
+                     "image can hold only one of them: lock again without "
+                     "one (drop its --extra)".format(
+                         owners[rel][0], p["wheel"], rel))
+            else:
+                p["shared"].append(rel)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("wheels", nargs="+", help="the locked wheel files")
@@ -161,10 +221,20 @@ def main():
         seen[key] = p["wheel"]
 
     py = "python" + args.python_version
+    site_rel = "usr/lib/" + py + "/site-packages"
+    for p in packages:
+        p["files"] = installed_files(p["path"], site_rel, "usr/include/" + py)
+    check_overlaps(packages)
+
     target = args.target
     site = os.path.join(target, "usr", "lib", py, "site-packages")
     removed = 0
     for p in packages:
+        # installer refuses to overwrite a file: an identical one an
+        # earlier wheel installed goes first.
+        for rel in p["shared"]:
+            if os.path.lexists(os.path.join(target, rel)):
+                os.unlink(os.path.join(target, rel))
         subprocess.run([
             sys.executable, args.pyinstaller, p["path"],
             "--interpreter=/usr/bin/python",

@@ -84,12 +84,29 @@ IRONIC_PYTHON_AGENT_GIT_REF = $(call qstrip,$(BR2_PACKAGE_IRONIC_PYTHON_AGENT_GI
 IRONIC_PYTHON_AGENT_EXTRA = $(call qstrip,$(BR2_PACKAGE_IRONIC_PYTHON_AGENT_EXTRA_REQUIREMENTS))
 IRONIC_PYTHON_AGENT_LOCK = $(IRONIC_PYTHON_AGENT_PKGDIR)/$(IRONIC_PYTHON_AGENT_SERIES)/ironic-python-agent.lock.mk
 
+# The glibc of Bootlin's toolchain releases: Buildroot names it only in the
+# commit that moves to a release ("ipabr ipa lock" reads this table too).
+IRONIC_PYTHON_AGENT_BOOTLIN_GLIBC_2025.08-1 = 2.41
+
+# The image's glibc (major.minor): Buildroot's own, or the Bootlin
+# release's; other external toolchains do not say.
+ifeq ($(BR2_TOOLCHAIN_BUILDROOT_GLIBC),y)
+IRONIC_PYTHON_AGENT_IMAGE_GLIBC = $(firstword $(subst -, ,$(GLIBC_VERSION)))
+else ifeq ($(BR2_TOOLCHAIN_EXTERNAL_BOOTLIN),y)
+IRONIC_PYTHON_AGENT_IMAGE_GLIBC = $(IRONIC_PYTHON_AGENT_BOOTLIN_GLIBC_$(TOOLCHAIN_EXTERNAL_BOOTLIN_VERSION))
+endif
+# y when the lock's glibc is newer than the image's: its manylinux wheels
+# may need symbols the image's C library lacks.
+IRONIC_PYTHON_AGENT_GLIBC_TOO_NEW = $(if $(IRONIC_PYTHON_AGENT_IMAGE_GLIBC),$(shell \
+	[ "$(word 2,$(subst ., ,$(IRONIC_PYTHON_AGENT_LOCK_GLIBC)))" -gt "$(word 2,$(subst ., ,$(IRONIC_PYTHON_AGENT_IMAGE_GLIBC)))" ] 2>/dev/null && echo y))
+
 ifneq ($(IRONIC_PYTHON_AGENT_SERIES_BAD),)
 IRONIC_PYTHON_AGENT_PROBLEM = BR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES="$(IRONIC_PYTHON_AGENT_SERIES)" is not an OpenStack series name (such as 2026.1 or master); set a series with  ipabr ipa use SERIES  (or make menuconfig)
 else
 
 ifeq ($(wildcard $(IRONIC_PYTHON_AGENT_LOCK)),)
 IRONIC_PYTHON_AGENT_LOCK_EXTRA =
+IRONIC_PYTHON_AGENT_LOCK_IPA_REQUESTED =
 else
 include $(IRONIC_PYTHON_AGENT_LOCK)
 endif
@@ -97,12 +114,15 @@ endif
 # The command that makes the lock this configuration asks for.
 IRONIC_PYTHON_AGENT_LOCK_CMD = $(strip ipabr ipa lock --release $(IRONIC_PYTHON_AGENT_SERIES) \
 	$(if $(IRONIC_PYTHON_AGENT_GIT_URL),--ipa-source '$(IRONIC_PYTHON_AGENT_GIT_URL)@$(IRONIC_PYTHON_AGENT_GIT_REF)') \
-	$(foreach e,$(IRONIC_PYTHON_AGENT_EXTRA) $(filter-out $(IRONIC_PYTHON_AGENT_EXTRA),$(IRONIC_PYTHON_AGENT_LOCK_EXTRA)),--extra '$(e)'))
+	$(foreach e,$(IRONIC_PYTHON_AGENT_EXTRA) $(filter-out $(IRONIC_PYTHON_AGENT_EXTRA),$(IRONIC_PYTHON_AGENT_LOCK_EXTRA)),--extra '$(e)') \
+	$(if $(IRONIC_PYTHON_AGENT_LOCK_IPA_REQUESTED),--ipa-version $(IRONIC_PYTHON_AGENT_LOCK_IPA_REQUESTED)))
 
 ifeq ($(wildcard $(IRONIC_PYTHON_AGENT_LOCK)),)
 IRONIC_PYTHON_AGENT_PROBLEM = no lock for OpenStack series $(IRONIC_PYTHON_AGENT_SERIES) ($(IRONIC_PYTHON_AGENT_LOCK) is missing); make it with  $(IRONIC_PYTHON_AGENT_LOCK_CMD)  (ipabr build does it by itself when the package index is reachable)
 else ifneq ($(IRONIC_PYTHON_AGENT_LOCK_PYTHON),$(PYTHON3_VERSION_MAJOR))
 IRONIC_PYTHON_AGENT_PROBLEM = the lock of $(IRONIC_PYTHON_AGENT_SERIES) was resolved for Python $(IRONIC_PYTHON_AGENT_LOCK_PYTHON), the image has Python $(PYTHON3_VERSION_MAJOR); lock again with  $(IRONIC_PYTHON_AGENT_LOCK_CMD)  and build again
+else ifeq ($(IRONIC_PYTHON_AGENT_GLIBC_TOO_NEW),y)
+IRONIC_PYTHON_AGENT_PROBLEM = the lock of $(IRONIC_PYTHON_AGENT_SERIES) was resolved for glibc $(IRONIC_PYTHON_AGENT_LOCK_GLIBC), the image's toolchain has glibc $(IRONIC_PYTHON_AGENT_IMAGE_GLIBC); lock again for this configuration with  $(IRONIC_PYTHON_AGENT_LOCK_CMD)  and build again
 else ifneq ($(IRONIC_PYTHON_AGENT_GIT_URL),)
 ifneq ($(IRONIC_PYTHON_AGENT_GIT_URL)@$(IRONIC_PYTHON_AGENT_GIT_REF),$(IRONIC_PYTHON_AGENT_LOCK_GIT_URL)@$(IRONIC_PYTHON_AGENT_LOCK_GIT_REF))
 IRONIC_PYTHON_AGENT_PROBLEM = BR2_PACKAGE_IRONIC_PYTHON_AGENT_GIT_URL/REF ask for IPA from $(IRONIC_PYTHON_AGENT_GIT_URL)@$(IRONIC_PYTHON_AGENT_GIT_REF) but the lock of $(IRONIC_PYTHON_AGENT_SERIES) has $(if $(IRONIC_PYTHON_AGENT_LOCK_GIT_URL),$(IRONIC_PYTHON_AGENT_LOCK_GIT_URL)@$(IRONIC_PYTHON_AGENT_LOCK_GIT_REF),the release $(IRONIC_PYTHON_AGENT_LOCK_IPA_VERSION)); lock again with  $(IRONIC_PYTHON_AGENT_LOCK_CMD)  and build again

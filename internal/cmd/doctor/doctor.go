@@ -5,6 +5,7 @@ package doctor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	ipacmd "github.com/ipabr/ipabr/internal/cmd/ipa"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/ipa"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/term"
 )
@@ -25,6 +28,8 @@ type Options struct {
 	Context    context.Context
 	LookPath   func(string) (string, error)
 	FileExists func(string) bool
+	// Python is the host interpreter whose pip `ipabr ipa lock` runs.
+	Python string
 }
 
 // NewCmdDoctor builds the command; runF replaces runDoctor in tests.
@@ -34,13 +39,15 @@ func NewCmdDoctor(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		Use:   "doctor",
 		Short: "Check the host for Buildroot's build dependencies",
 		Long: `Check the host for every program Buildroot 2026.02 requires (its
-support/dependencies/dependencies.sh), the ncurses headers menuconfig needs and
-QEMU for 'ipabr qemu'. Prints each with its version, then the apt-get (Debian,
-Ubuntu) and dnf (Fedora) command that installs exactly what is missing.
-Exits 1 when something mandatory is missing or too old.`,
+support/dependencies/dependencies.sh), the ncurses headers menuconfig needs,
+QEMU for 'ipabr qemu', and pip 22.2 or newer for the Python 'ipabr ipa lock'
+runs (ipa.python, else python3). Prints each with its version, then the
+apt-get (Debian, Ubuntu) and dnf (Fedora) command that installs exactly what
+is missing. Exits 1 when something mandatory is missing or too old.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
+			opts.Python = ipacmd.Python(f)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -58,6 +65,9 @@ type Requirement struct {
 	Mandatory bool
 	Purpose   string
 	Apt, Dnf  string // package names
+	// TooOldFix replaces the install commands when the package managers'
+	// version is the old one.
+	TooOldFix string
 }
 
 // Requirements is Buildroot's list plus what ipabr's extras need.
@@ -96,6 +106,7 @@ type Result struct {
 	Req     Requirement
 	Found   string // path of the program or header
 	Version string
+	Of      string // what the version belongs to, when not Found itself
 	TooOld  bool
 }
 
@@ -129,7 +140,26 @@ func Check(ctx context.Context, opts *Options) []Result {
 		}
 		results = append(results, res)
 	}
-	return results
+	return append(results, checkPip(ctx, opts))
+}
+
+// checkPip is the pip `ipabr ipa lock` resolves with; Buildroot does not
+// need it, so it is not mandatory.
+func checkPip(ctx context.Context, opts *Options) Result {
+	python := ipa.Interpreter(opts.Python)
+	res := Result{Req: Requirement{
+		Name: "pip", Min: ipa.MinPip, Purpose: "for ipabr ipa lock", Apt: "python3-pip", Dnf: "python3-pip",
+		TooOldFix: fmt.Sprintf("a virtual environment with a current pip, named as ipa.python (doc/ipa.md): %s -m venv ~/.venvs/ipabr && ~/.venvs/ipabr/bin/python -m pip install --upgrade pip", python),
+	}, Of: python}
+	info, err := ipa.CheckPip(ctx, opts.Runner, python)
+	var old *ipa.PipTooOldError
+	switch {
+	case err == nil:
+		res.Found, res.Version = python, info.Version
+	case errors.As(err, &old):
+		res.Found, res.Version, res.TooOld = python, old.Version, true
+	}
+	return res
 }
 
 func programVersion(ctx context.Context, r process.Runner, path string) string {
@@ -173,21 +203,40 @@ func runDoctor(opts *Options) error {
 	results := Check(opts.Context, opts)
 	var missingMandatory int
 	apt, dnf := map[string]bool{}, map[string]bool{}
+	var fixes []string
 	for _, r := range results {
-		mark, note := st.Success("ok     "), r.Version
-		if note == "" {
+		version := r.Version
+		if r.Of != "" {
+			version += " of " + r.Of
+		}
+		mark, note := st.Success("ok     "), version
+		if r.Version == "" {
 			note = r.Found
+		}
+		tooOld := st.Error("too old")
+		if !r.Req.Mandatory {
+			tooOld = st.Warning("too old")
 		}
 		switch {
 		case r.TooOld:
-			mark, note = st.Error("too old"), fmt.Sprintf("%s, need %s or newer", r.Version, r.Req.Min)
+			mark, note = tooOld, fmt.Sprintf("%s, need %s or newer", version, r.Req.Min)
+			if !r.Req.Mandatory {
+				note += " " + r.Req.Purpose
+			}
 		case r.Found == "" && r.Req.Mandatory:
 			mark, note = st.Error("missing"), "required by Buildroot"
 		case r.Found == "":
 			mark, note = st.Warning("missing"), "optional, "+r.Req.Purpose
+			if r.Of != "" {
+				note += " (" + r.Of + ")"
+			}
 		}
 		if !r.OK() {
-			apt[r.Req.Apt], dnf[r.Req.Dnf] = true, true
+			if r.TooOld && r.Req.TooOldFix != "" {
+				fixes = append(fixes, r.Req.Name+": "+r.Req.TooOldFix)
+			} else {
+				apt[r.Req.Apt], dnf[r.Req.Dnf] = true, true
+			}
 			if r.Req.Mandatory {
 				missingMandatory++
 			}
@@ -197,6 +246,9 @@ func runDoctor(opts *Options) error {
 	if len(apt) > 0 {
 		fmt.Fprintf(opts.IO.Out, "\nInstall what is missing:\n  Debian/Ubuntu: sudo apt-get install %s\n  Fedora:        sudo dnf install %s\n",
 			strings.Join(sorted(apt), " "), strings.Join(sorted(dnf), " "))
+	}
+	for _, fix := range fixes {
+		fmt.Fprintf(opts.IO.Out, "\n%s\n", fix)
 	}
 	if missingMandatory > 0 {
 		return cmdutil.Failure("%d required dependenc%s missing or too old", missingMandatory, map[bool]string{true: "y is", false: "ies are"}[missingMandatory == 1])

@@ -22,6 +22,19 @@ func host(missing []string, versions map[string]string) (*Options, *term.IOStrea
 	}
 	rec := &process.Recorder{Handler: func(c process.Cmd) error {
 		name := filepath.Base(c.Name)
+		if len(c.Args) == 3 && c.Args[0] == "-m" && c.Args[1] == "pip" {
+			// python3 -m pip --version, as pip and Python answer it.
+			if gone["pip"] {
+				fmt.Fprintln(c.Stderr, "/usr/bin/"+name+": No module named pip")
+				return errors.New("exit status 1")
+			}
+			line := "pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)"
+			if v, ok := versions["pip"]; ok {
+				line = v
+			}
+			fmt.Fprintln(c.Stdout, line)
+			return nil
+		}
 		line := "GNU " + name + " 9.9.9"
 		if v, ok := versions[name]; ok {
 			line = v
@@ -74,6 +87,48 @@ func TestDoctorMissingAndTooOld(t *testing.T) {
 		"Debian/Ubuntu: sudo apt-get install g++ git libncurses-dev qemu-system-x86 rsync\n",
 		"Fedora:        sudo dnf install gcc-c++ git ncurses-devel qemu-system-x86-core rsync\n",
 	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestDoctorPip: the pip of the interpreter `ipabr ipa lock` runs is
+// shown; an old or missing one is not Buildroot's problem (exit 0), and
+// the fix for an old one is a virtual environment, not the package
+// manager's pip.
+func TestDoctorPip(t *testing.T) {
+	opts, io := host(nil, nil)
+	if err := runDoctor(opts); err != nil {
+		t.Fatal(err)
+	}
+	out := io.Out.(interface{ String() string }).String()
+	if !strings.Contains(out, "pip              23.0.1 of python3\n") {
+		t.Errorf("pip not shown:\n%s", out)
+	}
+	opts, io = host(nil, map[string]string{"pip": "pip 22.0.2 from /usr/lib/python3/dist-packages/pip (python 3.10)"})
+	opts.Python = "/opt/py/bin/python3"
+	if err := runDoctor(opts); err != nil {
+		t.Fatalf("an old pip made doctor fail: %v", err)
+	}
+	out = io.Out.(interface{ String() string }).String()
+	for _, want := range []string{
+		"too old  pip              22.0.2 of /opt/py/bin/python3, need 22.2 or newer for ipabr ipa lock",
+		"pip: a virtual environment with a current pip, named as ipa.python (doc/ipa.md): /opt/py/bin/python3 -m venv",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "apt-get") {
+		t.Errorf("the package manager's pip offered for an old pip:\n%s", out)
+	}
+	opts, io = host([]string{"pip"}, nil)
+	if err := runDoctor(opts); err != nil {
+		t.Fatalf("a missing pip made doctor fail: %v", err)
+	}
+	out = io.Out.(interface{ String() string }).String()
+	for _, want := range []string{"missing  pip              optional, for ipabr ipa lock (python3)", "sudo apt-get install python3-pip\n", "sudo dnf install python3-pip\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,6 +48,7 @@ Where the lock's inputs come from (config keys, environment):
   ipa.requirements_url  IPABR_IPA_REQUIREMENTS_URL  IPA's git repository
   ipa.constraints_url   IPABR_IPA_CONSTRAINTS_URL   openstack/requirements
   ipa.index_url         IPABR_IPA_INDEX_URL         the package index (PEP 503)
+  ipa.python            IPABR_IPA_PYTHON            the host Python whose pip resolves
 A repository URL with {series} or {branch} in it is read as a plain file
 over HTTP(S) instead of git.`,
 	}
@@ -65,6 +67,12 @@ type LockOptions struct {
 	IPASource     string
 	Extras        []string
 	PythonVersion string
+	GlibcVersion  string
+	Python        string
+	// Check compares a new resolution of the lock's own inputs with the
+	// lock instead of writing it.
+	Check           bool
+	UpgradeUnpinned bool
 
 	// auto marks the lock ipabr build runs by itself, for the
 	// configuration cfg of the output it builds.
@@ -83,8 +91,10 @@ func NewCmdLock(f *cmdutil.Factory, runF func(*LockOptions) error) *cobra.Comman
 1. IPA's requirements.txt comes from the series' branch (stable/SERIES, or
    master) of IPA's repository, upper-constraints.txt from the same branch
    of openstack/requirements; over git (shallow) or HTTPS.
-2. pip on this machine resolves them for the image: its Python (read from
-   Buildroot), CPython, manylinux x86_64 wheels only. IPA itself is the
+2. pip on this machine (pip 22.2 or newer, of --python, else ipa.python, else
+   python3) resolves them for the image: its Python and the glibc of its
+   toolchain (read from Buildroot for the output's configuration: Buildroot's
+   own glibc, or a Bootlin release's), CPython, manylinux x86_64 wheels only. IPA itself is the
    newest release tag on the series' branch (or --ipa-version), or a wheel
    built here from --ipa-source; --extra adds requirements such as custom
    hardware managers.
@@ -98,13 +108,26 @@ Without --release the series is the output's (see 'ipabr ipa show'), else the
 package's default. --extra and --ipa-source default to the output's
 BR2_PACKAGE_IRONIC_PYTHON_AGENT_EXTRA_REQUIREMENTS and _GIT_URL/_GIT_REF.
 
+Locking the same inputs again gives the same files, byte for byte: only
+manifest.txt says when the lock was made, and an unchanged lock is left as it
+was. Packages upper-constraints does not pin (certifi, setuptools, the
+extras) keep the previous lock's versions, and manifest.txt names them;
+--upgrade-unpinned takes the newest instead. --check resolves the lock's own
+inputs again (its extras, IPA source and --ipa-version, with today's
+upstream files, index and Buildroot) and writes nothing: exit 0 when the lock
+still matches, 1 with the differences when it does not (for CI).
+
 Exit codes: 2 for a bad or unknown series and bad flags, 1 when the index or a
-repository does not answer or pip cannot resolve (a conflict with
-upper-constraints, a package without a wheel for the image).`,
+repository does not answer, pip is missing or older than 22.2, pip cannot
+resolve (a conflict with upper-constraints, a package without a wheel for the
+image, two wheels installing one file differently), or --check finds that the
+lock no longer matches its inputs.`,
 		Example: `  ipabr ipa lock --release 2026.1
   ipabr ipa lock --release 2026.1 --extra 'my-hardware-manager>=1.0'
   ipabr ipa lock --release master --ipa-source https://review.opendev.org/openstack/ironic-python-agent@refs/changes/45/123445/3
-  ipabr ipa lock --release 2026.1 --index-url https://pypi.example.com/simple`,
+  ipabr ipa lock --release 2026.1 --index-url https://pypi.example.com/simple
+  ipabr ipa lock --release 2026.1 --python ~/.venvs/ipabr/bin/python
+  ipabr ipa lock --release 2026.1 --check`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
@@ -121,6 +144,10 @@ upper-constraints, a package without a wheel for the image).`,
 	fl.StringVar(&opts.IPASource, "ipa-source", "", "build IPA from git: GIT_URL@REF (branch, tag, refs/... or commit)")
 	fl.StringArrayVar(&opts.Extras, "extra", nil, "an extra requirement or .whl file to install beside IPA (repeatable)")
 	fl.StringVar(&opts.PythonVersion, "python-version", "", "the image's Python as major.minor (default: read from Buildroot)")
+	fl.BoolVar(&opts.Check, "check", false, "resolve the lock's own inputs again and fail (exit 1) if the lock differs; write nothing")
+	fl.BoolVar(&opts.UpgradeUnpinned, "upgrade-unpinned", false, "take the newest versions of what upper-constraints does not pin (the lock keeps them otherwise)")
+	fl.StringVar(&opts.GlibcVersion, "glibc-version", "", "the glibc of the image's toolchain as major.minor (default: read from Buildroot for the output's toolchain)")
+	fl.StringVar(&opts.Python, "python", "", "the host Python whose pip resolves (default: config ipa.python, else python3)")
 	return cmd
 }
 
@@ -170,19 +197,13 @@ func runLock(opts *LockOptions) error {
 	if opts.IndexURL != "" {
 		src.IndexURL = opts.IndexURL
 	}
-
-	target, err := ipa.ReadTarget(s.Project.Buildroot)
-	switch {
-	case err != nil && opts.PythonVersion == "":
-		return cmdutil.UsageError("cannot read the image's Python version from Buildroot (%v); run 'ipabr init' or pass --python-version", err)
-	case err != nil:
-		target = ipa.Target{Glibc: "2.17"} // manylinux2014, when Buildroot is absent
+	if opts.Python != "" {
+		src.Python = opts.Python
 	}
-	if opts.PythonVersion != "" {
-		if err := ipa.ValidatePython(opts.PythonVersion); err != nil {
-			return cmdutil.UsageError("--python-version: %v", err)
-		}
-		target.Python = opts.PythonVersion
+
+	target, err := readTarget(s, cfg, opts.PythonVersion, opts.GlibcVersion)
+	if err != nil {
+		return err
 	}
 
 	o := ipa.Options{
@@ -192,27 +213,25 @@ func runLock(opts *LockOptions) error {
 		IndexURL:        src.IndexURL,
 		IPAVersion:      opts.IPAVersion,
 		Target:          target,
+		Python:          src.Python,
 		Runner:          f.Runner,
 		Now:             f.Now,
 	}
-	source := opts.IPASource
-	if source == "" && cfg != nil && cfg.Enabled(ipa.EnableSymbol) && cfg.Values[ipa.GitURLSymbol] != "" {
-		source = cfg.Values[ipa.GitURLSymbol] + "@" + cfg.Values[ipa.GitRefSymbol]
-	}
-	if source != "" {
-		if o.GitURL, o.GitRef, err = ipa.ParseSource(source); err != nil {
-			return cmdutil.AsUsage(err)
+	var previous *ipa.Lock
+	if ipa.HasLock(s.Project.External, series) {
+		previous, err = ipa.ReadLock(s.Project.External, series)
+		if err != nil && opts.Check {
+			return cmdutil.Failure("reading the lock of %s: %v", series, err)
 		}
 	}
-	o.Extras = opts.Extras
-	if cfg != nil && cfg.Enabled(ipa.EnableSymbol) {
-		o.Extras = append(o.Extras, strings.Fields(cfg.Values[ipa.ExtraSymbol])...)
+	if opts.Check && previous == nil {
+		return cmdutil.Failure("OpenStack %s has no lock to check; make it with %s", series, ipa.LockCommand(series, "", "", nil))
 	}
-	o.Extras = dedupe(o.Extras)
-	for _, e := range o.Extras {
-		if err := ipa.ValidateExtra(e); err != nil {
-			return cmdutil.AsUsage(err)
-		}
+	if !opts.UpgradeUnpinned {
+		o.Previous = previous
+	}
+	if err := lockInputs(opts, cfg, previous, s.Project.External, &o); err != nil {
+		return err
 	}
 	if !s.Quiet {
 		o.Progress = func(line string) { fmt.Fprintln(f.IOStreams.ErrOut, "  "+line) }
@@ -226,23 +245,47 @@ func runLock(opts *LockOptions) error {
 	if err != nil {
 		return lockError(err)
 	}
-	if err := lock.Write(s.Project.External); err != nil {
-		return cmdutil.Failure("writing the lock: %v", err)
-	}
-	def, changed, err := ipa.UpdateDefaultSeries(s.Project.External)
-	if err != nil {
-		return cmdutil.Failure("updating the default series: %v", err)
-	}
-
 	w := f.IOStreams.Out
 	if opts.auto {
 		w = f.IOStreams.ErrOut // build's stdout is its own (--json)
 	}
 	st := f.IOStreams.Styles()
 	dir := s.Project.Rel(ipa.LockDir(s.Project.External, series))
-	fmt.Fprintf(w, "%s locked OpenStack %s: ironic-python-agent %s and %d more wheels, %s\n",
-		st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1, term.HumanBytes(lock.TotalSize()))
+	unchanged := lock.Unchanged(s.Project.External)
+	if opts.Check {
+		if !unchanged {
+			diffs := ipa.Differences(previous, lock)
+			if len(diffs) == 0 {
+				diffs = []string{"its files are not what ipabr writes for the same wheels (edited by hand?)"}
+			}
+			return cmdutil.Failure("the lock of OpenStack %s does not match its inputs: %s; lock again with %s and commit %s",
+				series, strings.Join(diffs, "; "), lock.Command(), dir)
+		}
+		fmt.Fprintf(w, "%s the lock of OpenStack %s matches its inputs: ironic-python-agent %s and %d more wheels\n",
+			st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1)
+		return nil
+	}
+	if !unchanged {
+		if err := lock.Write(s.Project.External); err != nil {
+			return cmdutil.Failure("writing the lock: %v", err)
+		}
+	}
+	def, changed, err := ipa.UpdateDefaultSeries(s.Project.External)
+	if err != nil {
+		return cmdutil.Failure("updating the default series: %v", err)
+	}
+
+	if unchanged {
+		fmt.Fprintf(w, "%s OpenStack %s: the lock is unchanged (ironic-python-agent %s and %d more wheels, locked %s)\n",
+			st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1, lock.Created.Format(time.DateOnly))
+	} else {
+		fmt.Fprintf(w, "%s locked OpenStack %s: ironic-python-agent %s and %d more wheels, %s\n",
+			st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1, term.HumanBytes(lock.TotalSize()))
+	}
 	fmt.Fprintf(w, "  %s/{%s,%s,%s}\n", dir, ipa.LockFile, ipa.HashFile, ipa.ManifestFile)
+	if len(lock.Unpinned) > 0 {
+		fmt.Fprintf(w, "  not pinned by upper-constraints, kept by the lock: %s\n", strings.Join(lock.Unpinned, ", "))
+	}
 	if changed {
 		fmt.Fprintf(w, "  the package's default series is now %s\n", def)
 	}
@@ -250,6 +293,80 @@ func runLock(opts *LockOptions) error {
 		fmt.Fprintf(w, "  %s uses series %s; switch it with: ipabr ipa use %s\n", s.Project.Rel(s.Project.Output), cfg.Values[ipa.SeriesSymbol], series)
 	}
 	return nil
+}
+
+// lockInputs sets the IPA source, version and extra requirements: the
+// flags', else (for --check) the lock's own, else the output's
+// configuration's.
+func lockInputs(opts *LockOptions, cfg *buildroot.Config, previous *ipa.Lock, external string, o *ipa.Options) error {
+	source := opts.IPASource
+	configured := cfg != nil && cfg.Enabled(ipa.EnableSymbol)
+	switch {
+	case source != "":
+	case opts.Check && previous.GitURL != "":
+		source = previous.GitURL + "@" + previous.GitRef
+	case !opts.Check && configured && cfg.Values[ipa.GitURLSymbol] != "":
+		source = cfg.Values[ipa.GitURLSymbol] + "@" + cfg.Values[ipa.GitRefSymbol]
+	}
+	if source != "" {
+		var err error
+		if o.GitURL, o.GitRef, err = ipa.ParseSource(source); err != nil {
+			return cmdutil.AsUsage(err)
+		}
+	}
+	if opts.Check && o.IPAVersion == "" {
+		o.IPAVersion = previous.IPARequested
+	}
+	o.Extras = opts.Extras
+	switch {
+	case opts.Check && len(opts.Extras) == 0:
+		// Wheel files are kept with the lock, under their names.
+		for _, e := range previous.Extras {
+			if strings.HasSuffix(e, ".whl") {
+				e = filepath.Join(ipa.LockDir(external, previous.Series), ipa.WheelsDir, e)
+			}
+			o.Extras = append(o.Extras, e)
+		}
+	case !opts.Check && configured:
+		o.Extras = append(o.Extras, strings.Fields(cfg.Values[ipa.ExtraSymbol])...)
+	}
+	o.Extras = dedupe(o.Extras)
+	for _, e := range o.Extras {
+		if err := ipa.ValidateExtra(e); err != nil {
+			return cmdutil.AsUsage(err)
+		}
+	}
+	return nil
+}
+
+// configValues are the values of a configuration, nil without one.
+func configValues(cfg *buildroot.Config) map[string]string {
+	if cfg == nil {
+		return nil
+	}
+	return cfg.Values
+}
+
+// readTarget is the image's Python and glibc: the flags' values, else
+// what Buildroot says for the output's configuration.
+func readTarget(s *cmdutil.Settings, cfg *buildroot.Config, python, glibc string) (ipa.Target, error) {
+	t := ipa.Target{Python: python, Glibc: glibc}
+	var err error
+	if t.Python == "" {
+		if t.Python, err = ipa.ReadPython(s.Project.Buildroot); err != nil {
+			return t, cmdutil.UsageError("cannot read the image's Python version from Buildroot (%v); run 'ipabr init' or pass --python-version", err)
+		}
+	} else if err := ipa.ValidatePython(t.Python); err != nil {
+		return t, cmdutil.UsageError("--python-version: %v", err)
+	}
+	if t.Glibc == "" {
+		if t.Glibc, err = ipa.ReadGlibc(s.Project.Buildroot, s.Project.External, configValues(cfg)); err != nil {
+			return t, cmdutil.UsageError("cannot read the glibc of the image's toolchain: %v", err)
+		}
+	} else if err := ipa.ValidateGlibc(t.Glibc); err != nil {
+		return t, cmdutil.UsageError("--glibc-version: %v", err)
+	}
+	return t, nil
 }
 
 func dedupe(in []string) []string {

@@ -179,7 +179,7 @@ func TestLockShowAndIndexDown(t *testing.T) {
 			t.Errorf("%s was not written", f)
 		}
 	}
-	if !strings.Contains(e.out.String(), "locked OpenStack 2026.1: ironic-python-agent 11.0.1 and 16 more wheels") {
+	if !strings.Contains(e.out.String(), "locked OpenStack 2026.1: ironic-python-agent 11.0.1 and 17 more wheels") {
 		t.Errorf("summary: %s", e.out)
 	}
 	if !strings.Contains(e.err.String(), "IPA's newest release on stable/2026.1: 11.0.1") {
@@ -187,7 +187,7 @@ func TestLockShowAndIndexDown(t *testing.T) {
 	}
 	// Each wheel's hash as Buildroot reads it, from the served file.
 	hashes, err := ipa.ReadHashFile(filepath.Join(ipa.LockDir(e.p.External, "2026.1"), ipa.HashFile))
-	if err != nil || len(hashes) != 17 {
+	if err != nil || len(hashes) != 18 {
 		t.Fatalf("hash file: %d entries, %v", len(hashes), err)
 	}
 	for file, sum := range hashes {
@@ -205,7 +205,7 @@ func TestLockShowAndIndexDown(t *testing.T) {
 	if code := e.run("show"); code != 0 {
 		t.Fatalf("show: exit %d", code)
 	}
-	for _, want := range []string{"series:    2026.1 (the package's default)", "ipa:       11.0.1 from " + o.Index.URL, "packages:  17 wheels", "locks:     2026.1"} {
+	for _, want := range []string{"series:    2026.1 (the package's default)", "ipa:       11.0.1 from " + o.Index.URL, "packages:  18 wheels", "locks:     2026.1", "glibc:     2.42\n"} {
 		if !strings.Contains(e.out.String(), want) {
 			t.Errorf("show lacks %q:\n%s", want, e.out)
 		}
@@ -217,7 +217,7 @@ func TestLockShowAndIndexDown(t *testing.T) {
 	if err := json.Unmarshal(e.out.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
-	if !res.Locked || res.Packages != 17 || res.IPAVersion != "11.0.1" || res.Size <= 0 || res.Python != "3.14" || res.Command != "ipabr ipa lock --release 2026.1" {
+	if !res.Locked || res.Packages != 18 || res.IPAVersion != "11.0.1" || res.Size <= 0 || res.Python != "3.14" || res.Glibc != "2.42" || res.Command != "ipabr ipa lock --release 2026.1" {
 		t.Errorf("show --json: %+v", res)
 	}
 
@@ -260,6 +260,8 @@ func TestLockBadInputIsExit2(t *testing.T) {
 		{"lock", "--release", "2026.1", "--extra", "pbr >= 8"},
 		{"lock", "--release", "2026.1", "--ipa-source", "https://example.invalid/ipa"},
 		{"lock", "--release", "2026.1", "--python-version", "3"},
+		{"lock", "--release", "2026.1", "--glibc-version", "2"},
+		{"lock", "--release", "2026.1", "--glibc-version", "3.1"},
 		{"lock", "--release", "2026.1", "--ipa-version", "latest"},
 		{"use", "$(reboot)"},
 		{"use", "2026.1/../x"},
@@ -448,11 +450,145 @@ func TestLoadSources(t *testing.T) {
 		t.Fatalf("defaults: %+v %v", src, err)
 	}
 	e.configFile = filepath.Join(e.p.Root, "ipabr.yaml")
-	writeFile(t, e.configFile, "output: out\nipa:\n  index_url: https://file.example/simple\n  constraints_url: https://file.example/{series}\n")
+	writeFile(t, e.configFile, "output: out\nipa:\n  index_url: https://file.example/simple\n  constraints_url: https://file.example/{series}\n  python: /opt/venv/bin/python\n")
 	e.vars["IPABR_IPA_INDEX_URL"] = "https://env.example/simple"
 	s, _ = e.f.Settings()
 	src, err = LoadSources(e.f, s)
-	if err != nil || src.IndexURL != "https://env.example/simple" || src.ConstraintsURL != "https://file.example/{series}" || src.RequirementsURL != ipa.DefaultRequirementsURL {
+	if err != nil || src.IndexURL != "https://env.example/simple" || src.ConstraintsURL != "https://file.example/{series}" || src.RequirementsURL != ipa.DefaultRequirementsURL || src.Python != "/opt/venv/bin/python" {
 		t.Errorf("layered: %+v %v", src, err)
+	}
+	e.vars["IPABR_IPA_PYTHON"] = "python3.12"
+	if src, err = LoadSources(e.f, s); err != nil || src.Python != "python3.12" {
+		t.Errorf("IPABR_IPA_PYTHON: %+v %v", src, err)
+	}
+}
+
+// TestLockPython: --python names the interpreter whose pip resolves, over
+// IPABR_IPA_PYTHON, which is used without the flag.
+func TestLockPython(t *testing.T) {
+	e := newEnv(t)
+	e.world()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(t.TempDir(), "calls")
+	wrapper := filepath.Join(t.TempDir(), "python")
+	writeFile(t, wrapper, "#!/bin/sh\necho \"$1 $2 $3\" >>'"+log+"'\nexec '"+py+"' \"$@\"\n")
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.vars["IPABR_IPA_PYTHON"] = "/nonexistent/python3"
+	if code := e.run("lock", "--release", "2026.1", "--python", wrapper); code != 0 {
+		t.Fatalf("--python: exit %d", code)
+	}
+	calls, _ := os.ReadFile(log)
+	if !strings.Contains(string(calls), "-m pip --version") || !strings.Contains(string(calls), "-c import runpy") {
+		t.Errorf("the lock did not run pip through --python; the wrapper saw:\n%s", calls)
+	}
+	if !strings.Contains(e.err.String(), "of "+wrapper+" (Python ") {
+		t.Errorf("progress does not name the interpreter: %s", e.err)
+	}
+	if code := e.run("lock", "--release", "2026.1"); code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "cannot run /nonexistent/python3") {
+		t.Errorf("IPABR_IPA_PYTHON: exit %d: %s", code, e.err)
+	}
+}
+
+// TestLockGlibcVersion: an external toolchain Buildroot cannot name the
+// glibc of needs --glibc-version, and the lock is resolved for it.
+func TestLockGlibcVersion(t *testing.T) {
+	e := newEnv(t)
+	e.world()
+	e.config("BR2_TOOLCHAIN_EXTERNAL=y", "BR2_TOOLCHAIN_EXTERNAL_CUSTOM=y", "BR2_PACKAGE_IRONIC_PYTHON_AGENT=y", `BR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES="2026.1"`)
+	if code := e.run("lock"); code != cmdutil.ExitUsage || !strings.Contains(e.err.String(), "--glibc-version") {
+		t.Errorf("a custom toolchain: exit %d: %s", code, e.err)
+	}
+	if code := e.run("lock", "--glibc-version", "2.36"); code != 0 {
+		t.Fatalf("--glibc-version 2.36: exit %d", code)
+	}
+	l, err := ipa.ReadLock(e.p.External, "2026.1")
+	if err != nil || l.Target.Glibc != "2.36" {
+		t.Fatalf("the lock's glibc: %v %v", l, err)
+	}
+	// zeroconf's only wheel for the image is manylinux_2_36.
+	if code := e.run("lock", "--glibc-version", "2.35"); code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "no wheel of zeroconf") {
+		t.Errorf("--glibc-version 2.35: exit %d: %s", code, e.err)
+	}
+}
+
+// TestLockDoesNotChurnOrFloat: locking the same inputs again changes no
+// byte, even when the index has a newer certifi (which upper-constraints
+// does not pin: the lock keeps it, and says so); --check passes, then
+// fails once upper-constraints moves, writing nothing; --upgrade-unpinned
+// takes the newer certifi.
+func TestLockDoesNotChurnOrFloat(t *testing.T) {
+	e := newEnv(t)
+	o := e.world()
+	if code := e.run("lock", "--release", "2026.1"); code != 0 {
+		t.Fatalf("lock: exit %d", code)
+	}
+	first := e.lockFiles("2026.1")
+	manifest := filepath.Join(ipa.LockDir(e.p.External, "2026.1"), ipa.ManifestFile)
+	before, err := os.Stat(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(first[ipa.LockFile]+first[ipa.HashFile], time.Now().UTC().Format("2006-01-02")) {
+		t.Errorf("the lock's make fragment or hash file carries the date:\n%s", first[ipa.LockFile])
+	}
+	if !strings.Contains(first[ipa.ManifestFile], "# not pinned by upper-constraints: certifi (locking again keeps their versions; --upgrade-unpinned takes the newest)\n") {
+		t.Errorf("the manifest does not note certifi:\n%s", first[ipa.ManifestFile])
+	}
+
+	if _, err := ipatest.BuildWheel(o.Index.Dir, ipatest.WheelSpec{Name: "certifi", Version: "2026.7.1", License: "MPL-2.0"}); err != nil {
+		t.Fatal(err)
+	}
+	e.f.Now = func() time.Time { return time.Now().Add(30 * 24 * time.Hour) }
+	if code := e.run("lock", "--release", "2026.1"); code != 0 {
+		t.Fatalf("lock again: exit %d", code)
+	}
+	if again := e.lockFiles("2026.1"); !reflect.DeepEqual(again, first) {
+		t.Errorf("locking the same inputs again changed the files:\n%s", again[ipa.ManifestFile])
+	}
+	if after, _ := os.Stat(manifest); !after.ModTime().Equal(before.ModTime()) {
+		t.Error("an unchanged lock was written again")
+	}
+	if !strings.Contains(e.out.String(), "the lock is unchanged") || !strings.Contains(e.err.String(), "keeping the previous lock's certifi=="+ipatest.CertifiVersion) {
+		t.Errorf("the second lock does not say it kept the lock:\n%s%s", e.out, e.err)
+	}
+
+	if code := e.run("lock", "--release", "2026.1", "--check"); code != 0 || !strings.Contains(e.out.String(), "the lock of OpenStack 2026.1 matches its inputs") {
+		t.Errorf("--check of a current lock: exit %d\n%s", code, e.out)
+	}
+	o.CommitConstraints(t, "stable/2026.1", func(uc string) string { return strings.Replace(uc, "pbr===7.0.3", "pbr==="+ipatest.Decoy, 1) })
+	code := e.run("lock", "--release", "2026.1", "--check")
+	if code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "does not match its inputs: pbr 7.0.3 → "+ipatest.Decoy) ||
+		!strings.Contains(e.err.String(), "lock again with ipabr ipa lock --release 2026.1") {
+		t.Errorf("--check after upper-constraints moved: exit %d\n%s", code, e.err)
+	}
+	if now := e.lockFiles("2026.1"); !reflect.DeepEqual(now, first) {
+		t.Error("--check wrote the lock")
+	}
+
+	if code := e.run("lock", "--release", "2026.1", "--upgrade-unpinned"); code != 0 {
+		t.Fatalf("--upgrade-unpinned: exit %d", code)
+	}
+	l, err := ipa.ReadLock(e.p.External, "2026.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := map[string]string{}
+	for _, wh := range l.Wheels {
+		w[wh.Name] = wh.Version
+	}
+	if w["certifi"] != "2026.7.1" || w["pbr"] != ipatest.Decoy || strings.Join(l.Unpinned, " ") != "certifi" {
+		t.Errorf("--upgrade-unpinned: certifi %s, pbr %s, unpinned %q", w["certifi"], w["pbr"], l.Unpinned)
+	}
+	if code := e.run("lock", "--release", "2026.1", "--check"); code != 0 {
+		t.Errorf("--check of the new lock: exit %d\n%s", code, e.err)
+	}
+	// No lock at all: --check says so.
+	if code := e.run("lock", "--release", "master", "--check"); code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "has no lock to check") {
+		t.Errorf("--check without a lock: exit %d\n%s", code, e.err)
 	}
 }

@@ -10,11 +10,13 @@ import (
 	"github.com/ipabr/ipabr/internal/ipa"
 )
 
-// Sources are the ipa.* settings: where the lock's inputs come from.
+// Sources are the ipa.* settings: where the lock's inputs come from, and
+// the host Python whose pip resolves them.
 type Sources struct {
 	RequirementsURL string
 	ConstraintsURL  string
 	IndexURL        string
+	Python          string
 }
 
 // sourceKeys are the ipa.* keys of the settings table (internal/app) with
@@ -26,6 +28,7 @@ var sourceKeys = []struct {
 	{"requirements_url", "IPABR_IPA_REQUIREMENTS_URL", func(s *Sources) *string { return &s.RequirementsURL }},
 	{"constraints_url", "IPABR_IPA_CONSTRAINTS_URL", func(s *Sources) *string { return &s.ConstraintsURL }},
 	{"index_url", "IPABR_IPA_INDEX_URL", func(s *Sources) *string { return &s.IndexURL }},
+	{"python", "IPABR_IPA_PYTHON", func(s *Sources) *string { return &s.Python }},
 }
 
 // LoadSources layers the ipa.* settings: IPABR_IPA_* environment, then
@@ -36,6 +39,7 @@ func LoadSources(f *cmdutil.Factory, s *cmdutil.Settings) (Sources, error) {
 		RequirementsURL: ipa.DefaultRequirementsURL,
 		ConstraintsURL:  ipa.DefaultConstraintsURL,
 		IndexURL:        ipa.DefaultIndexURL,
+		Python:          ipa.Interpreter(""),
 	}
 	var file struct {
 		IPA map[string]string `yaml:"ipa"`
@@ -69,6 +73,23 @@ func LoadSources(f *cmdutil.Factory, s *cmdutil.Settings) (Sources, error) {
 	return src, nil
 }
 
+// Python is the host interpreter `ipa lock` runs pip with: ipa.python
+// (IPABR_IPA_PYTHON, ipabr.yaml), else python3; outside a project only the
+// environment applies.
+func Python(f *cmdutil.Factory) string {
+	if s, err := f.Settings(); err == nil {
+		if src, err := LoadSources(f, s); err == nil {
+			return src.Python
+		}
+	}
+	if f.Getenv != nil {
+		if v := f.Getenv("IPABR_IPA_PYTHON"); v != "" {
+			return v
+		}
+	}
+	return ipa.Interpreter("")
+}
+
 func (s Sources) String() string {
-	return fmt.Sprintf("requirements %s, constraints %s, index %s", s.RequirementsURL, s.ConstraintsURL, s.IndexURL)
+	return fmt.Sprintf("requirements %s, constraints %s, index %s, python %s", s.RequirementsURL, s.ConstraintsURL, s.IndexURL, s.Python)
 }

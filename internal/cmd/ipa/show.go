@@ -56,6 +56,7 @@ type ShowResult struct {
 	IPAVersion string   `json:"ipa_version,omitempty"`
 	IPASource  string   `json:"ipa_source,omitempty"`
 	Python     string   `json:"python,omitempty"`
+	Glibc      string   `json:"glibc,omitempty"`
 	Index      string   `json:"index,omitempty"`
 	Extras     []string `json:"extras,omitempty"`
 	Packages   int      `json:"packages"`
@@ -101,12 +102,16 @@ func runShow(opts *ShowOptions) error {
 		res.IPAVersion = lock.IPAVersion
 		res.IPASource = lock.IPASource()
 		res.Python = lock.Target.Python
+		res.Glibc = lock.Target.Glibc
 		res.Index = lock.Index
 		res.Extras = lock.Extras
 		res.Packages = len(lock.Wheels)
 		res.Size = lock.TotalSize()
-		if t, err := ipa.ReadTarget(s.Project.Buildroot); err == nil && t.Python != lock.Target.Python {
-			res.Problems = append(res.Problems, fmt.Sprintf("the lock is for Python %s, Buildroot has %s: lock again", lock.Target.Python, t.Python))
+		if py, err := ipa.ReadPython(s.Project.Buildroot); err == nil && py != lock.Target.Python {
+			res.Problems = append(res.Problems, fmt.Sprintf("the lock is for Python %s, Buildroot has %s: lock again", lock.Target.Python, py))
+		}
+		if gl, err := ipa.ReadGlibc(s.Project.Buildroot, s.Project.External, configValues(cfg)); err == nil && ipa.GlibcNewer(lock.Target.Glibc, gl) {
+			res.Problems = append(res.Problems, fmt.Sprintf("the lock is for glibc %s, the image's toolchain has %s: lock again", lock.Target.Glibc, gl))
 		}
 		if gitURL != "" && (gitURL != lock.GitURL || gitRef != lock.GitRef) {
 			res.Problems = append(res.Problems, fmt.Sprintf("the configuration asks for IPA from %s@%s, the lock has %s: lock again", gitURL, gitRef, lock.IPASource()))
@@ -140,6 +145,7 @@ func runShow(opts *ShowOptions) error {
 		row("locked", fmt.Sprintf("%s (%s ago)", res.Created, age(time.Duration(res.AgeSeconds)*time.Second)))
 		row("ipa", res.IPASource)
 		row("python", res.Python)
+		row("glibc", res.Glibc)
 		if len(res.Extras) > 0 {
 			row("extras", strings.Join(res.Extras, " "))
 		}

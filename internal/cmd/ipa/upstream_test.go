@@ -173,6 +173,41 @@ func (w *workspace) set(t *testing.T, kv ...string) {
 	}
 }
 
+// target is the image's Python and glibc for the workspace's
+// configuration, as ipabr ipa lock reads them.
+func (w *workspace) target(t *testing.T) ipa.Target {
+	t.Helper()
+	cfg, err := buildroot.ReadConfigFile(filepath.Join(w.out, ".config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	py, err := ipa.ReadPython(w.src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl, err := ipa.ReadGlibc(w.src, w.ext, cfg.Values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ipa.Target{Python: py, Glibc: gl}
+}
+
+// vars are make variables of the package as printvars expands them.
+func (w *workspace) vars(t *testing.T, names ...string) map[string]string {
+	t.Helper()
+	out, e, err := w.make("printvars", "VARS="+strings.Join(names, " "))
+	if err != nil {
+		t.Fatalf("printvars: %v\n%s", err, e)
+	}
+	vars := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			vars[k] = v
+		}
+	}
+	return vars
+}
+
 func TestUpstreamPackageInfo(t *testing.T) {
 	u := needUpstream(t)
 	w := u.workspace(t)
@@ -276,10 +311,7 @@ func TestUpstreamLockDownloadAndTamper(t *testing.T) {
 	e := newEnv(t)
 	o := e.world()
 	w := u.workspace(t)
-	tg, err := ipa.ReadTarget(w.src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tg := w.target(t)
 	opts := ipa.Options{Series: "2026.1", RequirementsURL: o.IPAURL, ConstraintsURL: o.RequirementsURL, IndexURL: o.Index.URL,
 		Target: tg, Runner: e.f.Runner, Extras: []string{"my-hardware-manager"}}
 	lock, err := ipa.MakeLock(context.Background(), opts)
@@ -358,7 +390,7 @@ func TestUpstreamLockDownloadAndTamper(t *testing.T) {
 		t.Errorf("the legal-info hook has %d commands, want one per wheel and the manifest line", ran)
 	}
 	manifest, err := os.ReadFile(filepath.Join(w.out, "legal-info", "manifest.csv"))
-	if err != nil || !strings.Contains(string(manifest), `"ironic-python-agent","2026.1","Apache Software License, Apache-2.0, Apache-2.0 OR BSD-3-Clause, BSD License, LGPL-2.1-or-later","","18 wheels: 2026.1/manifest.txt","`+o.Index.URL+`","`) {
+	if err != nil || !strings.Contains(string(manifest), `"ironic-python-agent","2026.1","Apache Software License, Apache-2.0, Apache-2.0 OR BSD-3-Clause, BSD License, LGPL-2.1-or-later, MPL-2.0","","19 wheels: 2026.1/manifest.txt","`+o.Index.URL+`","`) {
 		t.Errorf("legal-info manifest (%v):\n%s", err, manifest)
 	}
 	for _, wh := range lock.Wheels {
@@ -402,10 +434,7 @@ func TestUpstreamGitSourceLock(t *testing.T) {
 	e := newEnv(t)
 	o := e.world()
 	w := u.workspace(t)
-	tg, err := ipa.ReadTarget(w.src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tg := w.target(t)
 	lock, err := ipa.MakeLock(context.Background(), ipa.Options{Series: "master", RequirementsURL: o.IPAURL, ConstraintsURL: o.RequirementsURL,
 		IndexURL: o.Index.URL, Target: tg, Runner: e.f.Runner, GitURL: o.IPAURL, GitRef: "master"})
 	if err != nil {
@@ -503,4 +532,63 @@ func sha256File(t *testing.T, path string) string {
 		t.Fatalf("%v", err)
 	}
 	return sha256Hex(data)
+}
+
+// TestUpstreamGlibcOfToolchain: the package refuses a lock made for a
+// newer glibc than the image's toolchain has, with Buildroot's internal
+// toolchain (glibc 2.42) and with Bootlin's x86-64 glibc stable (2.41),
+// whose glibc ipabr ipa lock reads for the configuration.
+func TestUpstreamGlibcOfToolchain(t *testing.T) {
+	u := needUpstream(t)
+	w := u.workspace(t)
+	handMade := func(glibc string) {
+		t.Helper()
+		l := &ipa.Lock{Series: "2026.1", Target: ipa.Target{Python: "3.14", Glibc: glibc}, Index: "http://127.0.0.1:9/simple", IPAVersion: "11.0.1",
+			Wheels: []ipa.Wheel{{Name: "ironic-python-agent", Version: "11.0.1", Filename: "ironic_python_agent-11.0.1-py3-none-any.whl",
+				URL: "http://127.0.0.1:9/files/ironic_python_agent-11.0.1-py3-none-any.whl", SHA256: strings.Repeat("a", 64), Size: 1, License: "Apache-2.0"}}}
+		if err := l.Write(w.ext); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const problem, image = "IRONIC_PYTHON_AGENT_PROBLEM", "IRONIC_PYTHON_AGENT_IMAGE_GLIBC"
+	handMade("2.43")
+	o, e, err := w.make("ironic-python-agent-source")
+	if err == nil || !strings.Contains(o+e, "resolved for glibc 2.43, the image's toolchain has glibc 2.42; lock again for this configuration with  ipabr ipa lock --release 2026.1  and build again") {
+		t.Errorf("a lock for a newer glibc was not refused: %v\n%s%s", err, o, e)
+	}
+	// (A lock for the internal toolchain's own 2.42 builds in
+	// TestUpstreamLockDownloadAndTamper.)
+
+	// Bootlin's toolchain, as doc/toolchain.md switches to it.
+	frag, err := os.ReadFile(filepath.Join(repoRoot(t), "buildroot-ipa", "board", "openstack", "ipa", "toolchain-bootlin.fragment"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(w.out, ".config")
+	cfgData, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, append(cfgData, frag...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if o, e, err := w.make("olddefconfig"); err != nil {
+		t.Fatalf("olddefconfig: %v\n%s%s", err, o, e)
+	}
+	handMade("2.42")
+	if v := w.vars(t, problem, image); v[image] != "2.41" || !strings.Contains(v[problem], "resolved for glibc 2.42, the image's toolchain has glibc 2.41") {
+		t.Errorf("Bootlin toolchain, lock for 2.42: %q", v)
+	}
+	// What ipabr ipa lock resolves for in that configuration.
+	env := newEnv(t)
+	env.p.Buildroot, env.p.External, env.p.Output = w.src, w.ext, w.out
+	s, _ := env.f.Settings()
+	tg, err := readTarget(s, outputConfig(s), "", "")
+	if err != nil || tg != (ipa.Target{Python: "3.14", Glibc: "2.41"}) {
+		t.Fatalf("ipabr ipa lock's target for the Bootlin configuration: %+v %v", tg, err)
+	}
+	handMade(tg.Glibc)
+	if v := w.vars(t, problem); v[problem] != "" {
+		t.Errorf("Bootlin toolchain, a lock for its glibc: %q", v[problem])
+	}
 }

@@ -68,6 +68,9 @@ func Pins(data []byte) map[string]string {
 // carries in the stand-in repository.
 var Series = map[string]string{"2026.1": "11.0.1", "master": "12.0.0"}
 
+// CertifiVersion is the index's certifi, which no upper-constraints pins.
+const CertifiVersion = "2025.11.12"
+
 // Decoy is a version newer than every pin: the index has one of each
 // project, so a resolution that ignores upper-constraints picks it.
 const Decoy = "99.0.0"
@@ -181,10 +184,14 @@ func (o *OpenStack) makeRequirementsRepo(t testing.TB) error {
 // backend is a PEP 517 build backend inside the stand-in IPA repository
 // (no build dependencies, so pip's isolated build needs nothing from the
 // index): it builds ironic_python_agent-$PBR_VERSION-py3-none-any.whl with
-// requirements.txt as Requires-Dist, the way pbr does.
+// requirements.txt as Requires-Dist and setup.cfg's python_requires as
+// Requires-Python, the way pbr does, stamped with SOURCE_DATE_EPOCH when
+// set, the way bdist_wheel does.
 const backend = `import base64
+import configparser
 import hashlib
 import os
+import time
 import zipfile
 
 
@@ -202,6 +209,12 @@ def _requirements():
     return out
 
 
+def _python_requires():
+    cfg = configparser.ConfigParser()
+    cfg.read("setup.cfg")
+    return cfg.get("metadata", "python_requires", fallback="")
+
+
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     version = os.environ.get("PBR_VERSION", "0.0.0")
     dist = "ironic_python_agent-" + version
@@ -214,6 +227,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
                     files[p.replace(os.sep, "/")] = f.read()
     meta = ("Metadata-Version: 2.1\nName: ironic-python-agent\nVersion: %s\n"
             "License: Apache-2.0\n" % version)
+    if _python_requires():
+        meta += "Requires-Python: %s\n" % _python_requires()
     meta += "".join("Requires-Dist: %s\n" % r for r in _requirements())
     info = dist + ".dist-info/"
     files[info + "METADATA"] = meta.encode()
@@ -230,9 +245,14 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     record += info + "RECORD,,\n"
     files[info + "RECORD"] = record.encode()
     name = dist + "-py3-none-any.whl"
+    # Like bdist_wheel: SOURCE_DATE_EPOCH, when set, stamps every entry,
+    # which are in a fixed order, so one commit gives one wheel.
+    stamp = time.localtime()[:6]
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        stamp = time.gmtime(max(int(os.environ["SOURCE_DATE_EPOCH"]), 315532800))[:6]
     with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as z:
-        for p, data in files.items():
-            z.writestr(p, data)
+        for p, data in sorted(files.items()):
+            z.writestr(zipfile.ZipInfo(p, date_time=stamp), data)
     return name
 `
 
@@ -245,6 +265,7 @@ func (o *OpenStack) makeIPARepo(t testing.TB) error {
 	files := map[string]string{
 		"pyproject.toml":                         "[build-system]\nrequires = []\nbuild-backend = \"ipabr_test_backend\"\nbackend-path = [\".\"]\n",
 		"ipabr_test_backend.py":                  backend,
+		"setup.cfg":                              "[metadata]\nname = ironic-python-agent\npython_requires = >=3.10\n",
 		"ironic_python_agent/__init__.py":        "",
 		"ironic_python_agent/cmd/__init__.py":    "",
 		"ironic_python_agent/cmd/agent.py":       "def run():\n    print('ironic-python-agent from git')\n",
@@ -297,6 +318,49 @@ func (o *OpenStack) makeIPARepo(t testing.TB) error {
 	return nil
 }
 
+// CommitConstraints replaces upper-constraints.txt on a branch of the
+// stand-in openstack/requirements with edit's result.
+func (o *OpenStack) CommitConstraints(t testing.TB, branch string, edit func(string) string) {
+	t.Helper()
+	d := o.ReqRepo
+	if err := git(d, "checkout", "-q", branch); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(d, "upper-constraints.txt")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(path, edit(string(data))); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range [][]string{{"commit", "-qam", "new constraints on " + branch}, {"checkout", "-q", "master"}} {
+		if err := git(d, s...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// IPABranch commits files onto a new branch of the stand-in IPA
+// repository, forked from stable/2026.1.
+func (o *OpenStack) IPABranch(t testing.TB, branch string, files map[string]string) {
+	t.Helper()
+	d := o.IPARepo
+	if err := git(d, "checkout", "-q", "-b", branch, "stable/2026.1"); err != nil {
+		t.Fatal(err)
+	}
+	for p, c := range files {
+		if err := writeFile(filepath.Join(d, p), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range [][]string{{"add", "-A"}, {"commit", "-qm", "change on " + branch}, {"checkout", "-q", "master"}} {
+		if err := git(d, s...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // Wheels are the index's contents: for each series, every IPA requirement
 // at its upper-constraints pin, a decoy of each at Decoy, IPA's releases,
 // and a few wheels for the bad-input tests.
@@ -335,6 +399,8 @@ func (o *OpenStack) Wheels() []WheelSpec {
 	for _, v := range []string{"11.0.0", "13.0.0"} {
 		add(WheelSpec{Name: "ironic-python-agent", Version: v, Requires: []string{"pbr"}, Scripts: map[string]string{"ironic-python-agent": "ironic_python_agent.cmd.agent:run"}})
 	}
+	// requests' dependency, which upper-constraints leaves open.
+	add(WheelSpec{Name: "certifi", Version: CertifiVersion, License: "MPL-2.0"})
 	// Markers in dependencies: for Python 3.14 this dependency must not
 	// come in, though the host's Python is older.
 	add(WheelSpec{Name: "backports.strenum", Version: "1.3.1", License: "MIT"})
@@ -359,6 +425,9 @@ func depWheel(name, version string) WheelSpec {
 		w.Scripts = map[string]string{"pbr": "pbr:main"}
 	case "oslo-log":
 		w.Requires = []string{"oslo.config>=5.2.0", "oslo.utils>=3.36.0", "pbr>=3.1.1"}
+	case "requests":
+		// As the real one; upper-constraints does not pin certifi.
+		w.Requires = []string{"certifi>=2017.4.17"}
 	case "tenacity":
 		w.Requires = []string{`backports.strenum; python_version < "3.12"`}
 	case "psutil":
