@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -132,10 +130,10 @@ func indexEntry(path, name string, mode filemode.FileMode, hash plumbing.Hash) (
 		return nil, err
 	}
 	e := &index.Entry{Hash: hash, Name: name, Mode: mode, ModifiedAt: fi.ModTime(), Size: uint32(fi.Size())}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		e.CreatedAt = time.Unix(st.Ctim.Unix())
-		e.Dev, e.Inode = uint32(st.Dev), uint32(st.Ino)
-		e.UID, e.GID = st.Uid, st.Gid
+	if st, ok := sysStat(fi); ok {
+		e.CreatedAt = st.ctime
+		e.Dev, e.Inode = st.dev, st.ino
+		e.UID, e.GID = st.uid, st.gid
 	}
 	return e, nil
 }
