@@ -15,8 +15,18 @@ func FakeBuildrootDir() string {
 	return filepath.Join(filepath.Dir(file), "fakebuildroot")
 }
 
-// Git runs git in dir with a fixed identity and no user or system config.
+// Git runs git in dir with a fixed identity and no user or system config,
+// and returns its output with surrounding white space trimmed.
 func Git(dir string, args ...string) (string, error) {
+	out, err := GitCommand(dir, args...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// GitCommand is the git command Git runs, for output taken as it is.
+func GitCommand(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
@@ -25,11 +35,7 @@ func Git(dir string, args ...string) (string, error) {
 		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
 		"GIT_AUTHOR_DATE=2026-06-16T21:00:00Z", "GIT_COMMITTER_DATE=2026-06-16T21:00:00Z",
 	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out)), nil
+	return cmd
 }
 
 // FakeBuildrootCommits names the commits of a fake Buildroot repository.
