@@ -247,16 +247,12 @@ func TestRacyGit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			forged, err := indexEntry(path, name, filemode.Regular, e.Hash)
+			fi, err := os.Lstat(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			*e = *forged
+			*e = *statEntry(fi, name, filemode.Regular, e.Hash)
 			if err := r.Storer.SetIndex(idx); err != nil {
-				t.Fatal(err)
-			}
-			fi, err := os.Stat(path)
-			if err != nil {
 				t.Fatal(err)
 			}
 			at := fi.ModTime().Add(c.indexOffset)
