@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/process"
 )
 
@@ -91,11 +92,11 @@ func LockCommand(series, gitURL, gitRef string, extras []string) string {
 var (
 	// urlRE is what a wheel URL may hold in a make variable and through
 	// Buildroot's download wrapper (no '+', '$', '#', quotes or spaces).
-	urlRE      = regexp.MustCompile(`^(https?|file)://[A-Za-z0-9._~%/:@=,;!*()-]+$`)
-	filenameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+\.whl$`)
-	sha256RE   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	urlRE      = lazyregexp.New(`^(https?|file)://[A-Za-z0-9._~%/:@=,;!*()-]+$`)
+	filenameRE = lazyregexp.New(`^[A-Za-z0-9._-]+\.whl$`)
+	sha256RE   = lazyregexp.New(`^[0-9a-f]{64}$`)
 	// extraRE is a requirement as the lock, Kconfig and make carry it.
-	extraRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~;:"()@/]*$`)
+	extraRE = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~;:"()@/]*$`)
 )
 
 // ValidateExtra checks an --extra requirement: one PEP 508 requirement

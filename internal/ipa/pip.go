@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/process"
 )
 
@@ -172,11 +172,11 @@ func Resolve(ctx context.Context, run process.Runner, r *PipRequest) ([]Resolved
 }
 
 var (
-	noMatchRE     = regexp.MustCompile(`(?m)^ERROR: No matching distribution found for (\S+)`)
-	noVersionRE   = regexp.MustCompile(`(?m)^ERROR: Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)`)
-	noModuleRE    = regexp.MustCompile(`No module named pip|No module named 'pip`)
-	userReqRE     = regexp.MustCompile(`^The user requested \(constraint\) (.+)$`)
-	userRequestRE = regexp.MustCompile(`^The user requested (.+)$`)
+	noMatchRE     = lazyregexp.New(`(?m)^ERROR: No matching distribution found for (\S+)`)
+	noVersionRE   = lazyregexp.New(`(?m)^ERROR: Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)`)
+	noModuleRE    = lazyregexp.New(`No module named pip|No module named 'pip`)
+	userReqRE     = lazyregexp.New(`^The user requested \(constraint\) (.+)$`)
+	userRequestRE = lazyregexp.New(`^The user requested (.+)$`)
 )
 
 // classifyPip turns pip's output into the error it means.

@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
 // Compatible reports whether a wheel file name's tags fit the target: a
@@ -45,7 +46,7 @@ func (t Target) Compatible(filename string) bool {
 	return false
 }
 
-var pyTagRE = regexp.MustCompile(`^(py|cp)3([0-9]*)$`)
+var pyTagRE = lazyregexp.New(`^(py|cp)3([0-9]*)$`)
 
 func tagFits(py, abi string, minor int) bool {
 	m := pyTagRE.FindStringSubmatch(py)
@@ -66,7 +67,7 @@ func tagFits(py, abi string, minor int) bool {
 	}
 }
 
-var hrefRE = regexp.MustCompile(`href="([^"#]+\.whl)(#[^"]*)?"`)
+var hrefRE = lazyregexp.New(`href="([^"#]+\.whl)(#[^"]*)?"`)
 
 // wheelsOnIndex lists the wheel file names the index offers for a project.
 func wheelsOnIndex(ctx context.Context, c *http.Client, index, project string) ([]string, error) {
@@ -84,7 +85,7 @@ func wheelsOnIndex(ctx context.Context, c *http.Client, index, project string) (
 	return out, nil
 }
 
-var pinCauseRE = regexp.MustCompile(`^upper-constraints pins ([A-Za-z0-9._-]+)===(\S+)$`)
+var pinCauseRE = lazyregexp.New(`^upper-constraints pins ([A-Za-z0-9._-]+)===(\S+)$`)
 
 // wheelless turns a conflict whose constraint pins a version without a
 // wheel for the image into the NoWheelError it really is: pip reports both

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/term"
 )
@@ -102,7 +102,7 @@ type Result struct {
 // OK reports whether the requirement is met.
 func (r Result) OK() bool { return r.Found != "" && !r.TooOld }
 
-var versionRE = regexp.MustCompile(`\d+(\.\d+)+`)
+var versionRE = lazyregexp.New(`\d+(\.\d+)+`)
 
 // Check examines every requirement.
 func Check(ctx context.Context, opts *Options) []Result {
