@@ -255,24 +255,20 @@ func kind(m filemode.FileMode) filemode.FileMode {
 // scanWorktree compares every tracked file with its index entry and lists
 // the untracked paths of every tracked directory, on all CPUs.
 func (s *statusScan) scanWorktree() error {
-	dirs := map[string]map[string]childKind{"": {}} // directory → its tracked children
+	dirs := map[string]map[string]bool{"": {}} // directory → the names tracked in it
 	for _, e := range s.entries {
-		k := trackedFile
-		if e.Mode == filemode.Submodule {
-			k = trackedGitlink
-		}
-		for name := e.Name; ; k = trackedDir {
+		for name := e.Name; ; {
 			dir, base := path.Split(name)
 			dir = strings.TrimSuffix(dir, "/")
 			kids := dirs[dir]
 			if kids == nil {
-				kids = map[string]childKind{}
+				kids = map[string]bool{}
 				dirs[dir] = kids
 			}
-			if _, seen := kids[base]; seen {
+			if kids[base] {
 				break // its directories are recorded, or it is another stage of a path
 			}
-			kids[base] = k
+			kids[base] = true
 			if dir == "" {
 				break
 			}
@@ -305,15 +301,6 @@ func (s *statusScan) scanWorktree() error {
 	})
 	return firstErr
 }
-
-// childKind is what the index tracks at a path.
-type childKind int
-
-const (
-	trackedFile childKind = iota
-	trackedDir
-	trackedGitlink
-)
 
 // checkEntry compares one file with its index entry the way git's
 // ie_match_stat does, hashing it only when the stat data cannot decide.
@@ -418,40 +405,45 @@ func hashFile(name string, fi os.FileInfo) (plumbing.Hash, error) {
 // untrackedIn lists dir's children that the index does not track and the
 // ignore rules do not exclude; like git, an untracked directory is listed
 // once ("dir/") and only if it holds a file that is not ignored.
-func (s *statusScan) untrackedIn(dir string, tracked map[string]childKind) error {
+func (s *statusScan) untrackedIn(dir string, tracked map[string]bool) error {
 	ents, err := os.ReadDir(filepath.Join(s.worktree, filepath.FromSlash(dir)))
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return nil // its files are reported deleted
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, syscall.ENOTDIR):
+		// A tracked directory replaced by a file: the file is untracked
+		// (and what was under the directory is reported deleted).
+		return s.untrackedPath(dir, false)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
 		return err
 	}
 	for _, de := range ents {
-		name := de.Name()
-		if name == ".git" {
-			continue
+		if tracked[de.Name()] || de.Name() == ".git" {
+			continue // a tracked file now a directory is not untracked (git agrees)
 		}
-		if k, ok := tracked[name]; ok && (k != trackedDir || de.IsDir()) {
-			continue // only a tracked directory replaced by a file is untracked (git agrees)
+		if err := s.untrackedPath(path.Join(dir, de.Name()), de.IsDir()); err != nil {
+			return err
 		}
-		rel := path.Join(dir, name)
-		if s.ignores.match(rel, de.IsDir()) {
-			continue
-		}
-		if de.IsDir() {
-			visible, err := s.hasVisibleFile(rel)
-			if err != nil {
-				return err
-			}
-			if !visible {
-				continue
-			}
-			rel += "/"
-		}
-		s.mu.Lock()
-		s.untracked = append(s.untracked, rel)
-		s.mu.Unlock()
 	}
+	return nil
+}
+
+// untrackedPath records an untracked path unless the ignore rules exclude
+// it or, for a directory, everything in it.
+func (s *statusScan) untrackedPath(rel string, isDir bool) error {
+	if s.ignores.match(rel, isDir) {
+		return nil
+	}
+	if isDir {
+		visible, err := s.hasVisibleFile(rel)
+		if err != nil || !visible {
+			return err
+		}
+		rel += "/"
+	}
+	s.mu.Lock()
+	s.untracked = append(s.untracked, rel)
+	s.mu.Unlock()
 	return nil
 }
 
