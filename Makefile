@@ -9,8 +9,9 @@ SHELL := /bin/bash
 .PHONY: all ipabr test image bench vet fmt clean
 all: ipabr
 
+# Static: no dynamic loader and C library to set up on every start.
 ipabr:
-	$(GO) build -ldflags '$(LDFLAGS)' -o ipabr ./cmd/ipabr
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o ipabr ./cmd/ipabr
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
