@@ -3,20 +3,8 @@
 package gitsub
 
 import (
-	"os"
 	"syscall"
 	"time"
 )
 
-// sysStat is the stat data beyond os.FileInfo that git keeps in its index.
-func sysStat(fi os.FileInfo) (fileStat, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return fileStat{}, false
-	}
-	return fileStat{
-		ctime: time.Unix(st.Ctimespec.Unix()),
-		dev:   uint32(st.Dev), ino: uint32(st.Ino),
-		uid: st.Uid, gid: st.Gid,
-	}, true
-}
+func ctime(st *syscall.Stat_t) time.Time { return time.Unix(st.Ctimespec.Unix()) }

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -69,27 +68,27 @@ func gitT(t *testing.T, dir string, args ...string) string {
 	return out
 }
 
-// verdicts returns ipabr's list of changes and git's, in that order (git
-// without optional locks, so that it does not refresh the index first).
-func verdicts(t *testing.T, dir string) (ours, theirs []string) {
+// agree checks that git lists want in dir, and ipabr the same.
+func agree(t *testing.T, dir string, want []string) {
 	t.Helper()
 	r, err := git.PlainOpen(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, err = localChanges(r, dir)
+	ours, err := localChanges(r, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Taken as it is: a trimmed first line would lose its leading space.
-	out, err := testenv.GitCommand(dir, "--no-optional-locks", "status", "--porcelain").Output()
+	theirs, err := testenv.GitStatus(dir)
 	if err != nil {
-		t.Fatalf("git status: %v", err)
+		t.Fatal(err)
 	}
-	if s := strings.TrimSuffix(string(out), "\n"); s != "" {
-		theirs = strings.Split(s, "\n")
+	if !slices.Equal(theirs, want) {
+		t.Fatalf("the test's expectation is wrong: git says %q, want %q", theirs, want)
 	}
-	return ours, theirs
+	if !slices.Equal(ours, theirs) {
+		t.Errorf("ipabr says %q, git says %q", ours, theirs)
+	}
 }
 
 // TestLocalChangesAgreeWithGit: for each kind of change, the list equals
@@ -204,13 +203,7 @@ func TestLocalChangesAgreeWithGit(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := statusRepo(t)
 			c.change(t, dir)
-			ours, theirs := verdicts(t, dir)
-			if !slices.Equal(theirs, c.want) {
-				t.Fatalf("the test's expectation is wrong: git says %q, want %q", theirs, c.want)
-			}
-			if !slices.Equal(ours, theirs) {
-				t.Errorf("ipabr says %q, git says %q", ours, theirs)
-			}
+			agree(t, dir, c.want)
 		})
 	}
 }
@@ -259,13 +252,7 @@ func TestRacyGit(t *testing.T) {
 			if err := os.Chtimes(filepath.Join(dir, ".git", "index"), at, at); err != nil {
 				t.Fatal(err)
 			}
-			ours, theirs := verdicts(t, dir)
-			if !slices.Equal(theirs, c.want) {
-				t.Fatalf("the test's expectation is wrong: git says %q, want %q", theirs, c.want)
-			}
-			if !slices.Equal(ours, theirs) {
-				t.Errorf("ipabr says %q, git says %q", ours, theirs)
-			}
+			agree(t, dir, c.want)
 		})
 	}
 }

@@ -25,6 +25,20 @@ func Git(dir string, args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// GitStatus is `git status --porcelain` in dir, one line a change, taken
+// as it is (trimming would cut the first line's leading space). It takes
+// no optional locks, so git does not refresh the index first.
+func GitStatus(dir string) ([]string, error) {
+	out, err := GitCommand(dir, "--no-optional-locks", "status", "--porcelain").Output()
+	if err != nil {
+		return nil, fmt.Errorf("git status in %s: %v", dir, err)
+	}
+	if s := strings.TrimSuffix(string(out), "\n"); s != "" {
+		return strings.Split(s, "\n"), nil
+	}
+	return nil, nil
+}
+
 // GitCommand is the git command Git runs, for output taken as it is.
 func GitCommand(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command("git", args...)
