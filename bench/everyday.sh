@@ -7,6 +7,8 @@
 #   IPABR_BENCH_BUILDROOT  a local Buildroot git repository (default: IPABR_TEST_BUILDROOT)
 #   IPABR_BENCH_PIN        the commit to pin (default: the project's gitlink)
 #   RUNS                   paired runs of each row (default 5)
+# The -setup commands are single-quoted: benchpair's shell expands them.
+# shellcheck disable=SC2016
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=${IPABR_BENCH_BUILDROOT:-${IPABR_TEST_BUILDROOT:-}}
@@ -15,7 +17,10 @@ ipabr="$top/ipabr"
 work=$(mktemp -d)
 daemon=
 cleanup() {
-	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+	if [ -n "$daemon" ]; then
+		kill "$daemon" 2>/dev/null
+		wait "$daemon" 2>/dev/null || true # killed: not the script's failure
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
