@@ -59,6 +59,15 @@ func write(t *testing.T, path, content string) {
 	}
 }
 
+// relink makes path a symlink to target, whatever it was.
+func relink(t *testing.T, target, path string) {
+	t.Helper()
+	os.Remove(path)
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func gitT(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	out, err := testenv.Git(dir, args...)
@@ -133,16 +142,10 @@ func TestLocalChangesAgreeWithGit(t *testing.T) {
 			}
 		}, []string{" D package/a/Config.in", " D package/a/a.mk"}},
 		{"file became a symlink", func(t *testing.T, dir string) {
-			os.Remove(filepath.Join(dir, "README"))
-			if err := os.Symlink("Makefile", filepath.Join(dir, "README")); err != nil {
-				t.Fatal(err)
-			}
+			relink(t, "Makefile", filepath.Join(dir, "README"))
 		}, []string{" T README"}},
 		{"symlink retargeted", func(t *testing.T, dir string) {
-			os.Remove(filepath.Join(dir, "support/run-link"))
-			if err := os.Symlink("scripts/RUN", filepath.Join(dir, "support/run-link")); err != nil {
-				t.Fatal(err)
-			}
+			relink(t, "scripts/RUN", filepath.Join(dir, "support/run-link"))
 		}, []string{" M support/run-link"}},
 		{"file became a directory", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "README"))
