@@ -54,7 +54,7 @@ type Env struct {
 
 // Run executes one ipabr invocation and returns its exit code.
 func Run(ctx context.Context, args []string, env Env) int {
-	root, f, globals := newRoot(ctx, env)
+	root, f, globals := newRoot(ctx, env, args)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -110,7 +110,7 @@ func buildVersion() cmdutil.BuildVersion {
 	return v
 }
 
-func newRoot(ctx context.Context, env Env) (*cobra.Command, *cmdutil.Factory, *globalFlags) {
+func newRoot(ctx context.Context, env Env, args []string) (*cobra.Command, *cmdutil.Factory, *globalFlags) {
 	g := &globalFlags{color: term.ColorAuto, cmdPath: "ipabr"}
 	root := &cobra.Command{
 		Use:   "ipabr",
@@ -185,9 +185,7 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 		g.cmdPath = cmd.CommandPath()
 		return cmdutil.AsUsage(err)
 	})
-	for _, c := range commands(f) {
-		root.AddCommand(c)
-	}
+	addSubcommands(root, args, f)
 	root.AddCommand(environmentTopic())
 	return root, f, g
 }

@@ -27,32 +27,58 @@ import (
 	"github.com/ipabr/ipabr/internal/cmdutil"
 )
 
-// commands lists every subcommand, in the order help shows them.
-func commands(f *cmdutil.Factory) []*cobra.Command {
-	cmds := []*cobra.Command{
-		initcmd.NewCmdInit(f, nil),
-		env.NewCmdEnv(f, nil),
-		status.NewCmdStatus(f, nil),
-		doctor.NewCmdDoctor(f, nil),
-		list.NewCmdList(f, nil),
-		configure.NewCmdConfigure(f, nil),
-		build.NewCmdBuild(f, nil),
-		source.NewCmdSource(f, nil),
-		cachekey.NewCmdCacheKey(f, nil),
-		rebuild.NewCmdRebuild(f, nil),
-		save.NewCmdSave(f, nil),
-		clean.NewCmdClean(f, nil),
-		makecmd.NewCmdMake(f, nil),
-		versioncmd.NewCmdVersion(f, nil),
-		qemucmd.NewCmdQemu(f, nil),
-		ipacmd.NewCmdIPA(f, nil),
-		passwd.NewCmdPasswd(f, nil),
-		sshkey.NewCmdSSHKey(f),
-		user.NewCmdUser(f),
-		overlay.NewCmdOverlay(f),
+// subcommand builds one subcommand; name is what the command line calls it
+// (commands_test.go checks it against the built command).
+type subcommand struct {
+	name  string
+	build func(*cmdutil.Factory) *cobra.Command
+}
+
+// subcommands lists every subcommand, in the order help shows them.
+func subcommands() []subcommand {
+	cmds := []subcommand{
+		{"init", func(f *cmdutil.Factory) *cobra.Command { return initcmd.NewCmdInit(f, nil) }},
+		{"env", func(f *cmdutil.Factory) *cobra.Command { return env.NewCmdEnv(f, nil) }},
+		{"status", func(f *cmdutil.Factory) *cobra.Command { return status.NewCmdStatus(f, nil) }},
+		{"doctor", func(f *cmdutil.Factory) *cobra.Command { return doctor.NewCmdDoctor(f, nil) }},
+		{"list", func(f *cmdutil.Factory) *cobra.Command { return list.NewCmdList(f, nil) }},
+		{"configure", func(f *cmdutil.Factory) *cobra.Command { return configure.NewCmdConfigure(f, nil) }},
+		{"build", func(f *cmdutil.Factory) *cobra.Command { return build.NewCmdBuild(f, nil) }},
+		{"source", func(f *cmdutil.Factory) *cobra.Command { return source.NewCmdSource(f, nil) }},
+		{"cache-key", func(f *cmdutil.Factory) *cobra.Command { return cachekey.NewCmdCacheKey(f, nil) }},
+		{"rebuild", func(f *cmdutil.Factory) *cobra.Command { return rebuild.NewCmdRebuild(f, nil) }},
+		{"save", func(f *cmdutil.Factory) *cobra.Command { return save.NewCmdSave(f, nil) }},
+		{"clean", func(f *cmdutil.Factory) *cobra.Command { return clean.NewCmdClean(f, nil) }},
+		{"make", func(f *cmdutil.Factory) *cobra.Command { return makecmd.NewCmdMake(f, nil) }},
+		{"version", func(f *cmdutil.Factory) *cobra.Command { return versioncmd.NewCmdVersion(f, nil) }},
+		{"qemu", func(f *cmdutil.Factory) *cobra.Command { return qemucmd.NewCmdQemu(f, nil) }},
+		{"ipa", func(f *cmdutil.Factory) *cobra.Command { return ipacmd.NewCmdIPA(f, nil) }},
+		{"passwd", func(f *cmdutil.Factory) *cobra.Command { return passwd.NewCmdPasswd(f, nil) }},
+		{"ssh-key", func(f *cmdutil.Factory) *cobra.Command { return sshkey.NewCmdSSHKey(f) }},
+		{"user", func(f *cmdutil.Factory) *cobra.Command { return user.NewCmdUser(f) }},
+		{"overlay", func(f *cmdutil.Factory) *cobra.Command { return overlay.NewCmdOverlay(f) }},
 	}
 	for _, m := range menuconfig.Menus {
-		cmds = append(cmds, menuconfig.NewCmdMenu(f, nil, m))
+		cmds = append(cmds, subcommand{m.Target, func(f *cmdutil.Factory) *cobra.Command { return menuconfig.NewCmdMenu(f, nil, m) }})
 	}
 	return cmds
+}
+
+// addSubcommands adds to root the subcommand args name, or every one when
+// they name none (help, completion, a mistake): building them all on every
+// start would make `ipabr version` pay for the whole command tree.
+func addSubcommands(root *cobra.Command, args []string, f *cmdutil.Factory) {
+	cmds := subcommands()
+	// Find strips root's flags the way execution will; placeholders stand
+	// in for the subcommands while it looks.
+	for _, sc := range cmds {
+		root.AddCommand(&cobra.Command{Use: sc.name})
+	}
+	found, _, err := root.Find(args)
+	root.ResetCommands()
+	for _, sc := range cmds {
+		if err != nil || found == root || found.Name() == sc.name {
+			root.AddCommand(sc.build(f))
+		}
+	}
 }

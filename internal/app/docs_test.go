@@ -1,16 +1,12 @@
 package app
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-
-	"github.com/ipabr/ipabr/internal/process"
-	"github.com/ipabr/ipabr/internal/term"
 )
 
 // TestREADMEDocumentsEverything: every command, flag, configuration key
@@ -36,8 +32,7 @@ func TestREADMEDocumentsEverything(t *testing.T) {
 			t.Errorf("README lacks the environment variable %s", e)
 		}
 	}
-	io, _, _, _ := term.Test()
-	root, _, _ := newRoot(context.Background(), Env{IO: io, Runner: &process.Recorder{}, Getenv: func(string) string { return "" }, Cwd: "/"})
+	root, _ := testRoot(nil)
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if c.Hidden || c.Name() == "help" || c.Name() == "completion" && c.Parent() != root {

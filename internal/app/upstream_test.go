@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipabr/ipabr/internal/app"
 	"github.com/ipabr/ipabr/internal/gitsub"
@@ -17,7 +18,8 @@ import (
 )
 
 // TestUpstreamInit: against real Buildroot, init checks out 2026.02.3 at
-// the pin and Buildroot's own list-defconfigs runs on it with our tree.
+// the pin, Buildroot's own list-defconfigs runs on it with our tree, and
+// ipabr agrees with git on what changed in it.
 func TestUpstreamInit(t *testing.T) {
 	src := testenv.Env(t, "upstream", "IPABR_TEST_BUILDROOT")
 	dir := t.TempDir()
@@ -56,4 +58,50 @@ func TestUpstreamInit(t *testing.T) {
 			t.Errorf("list-defconfigs lacks %q", want)
 		}
 	}
+	checkStatusAgreesWithGit(t, dir)
+}
+
+// checkStatusAgreesWithGit: on the real Buildroot checkout init made, the
+// local changes ipabr reports are git's, for a clean tree, a touched file,
+// a same-size edit and an untracked file.
+func checkStatusAgreesWithGit(t *testing.T, root string) {
+	t.Helper()
+	sub, err := gitsub.Read(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := filepath.Join(root, "buildroot")
+	compare := func(what string, want []string) {
+		t.Helper()
+		st, err := gitsub.Inspect(root, sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := testenv.GitStatus(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(theirs, "|") != strings.Join(want, "|") || strings.Join(st.Changes, "|") != strings.Join(theirs, "|") {
+			t.Errorf("%s: ipabr says %q, git says %q, want %q", what, st.Changes, theirs, want)
+		}
+	}
+	compare("fresh checkout", nil)
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(filepath.Join(br, "Makefile"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	compare("touched Makefile", nil)
+	cfg := filepath.Join(br, "Config.in")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[0] ^= 0x20 // same size, other content
+	if err := os.WriteFile(cfg, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(br, "package", "local.patch"), []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	compare("edited Config.in, untracked patch", []string{" M Config.in", "?? package/local.patch"})
 }

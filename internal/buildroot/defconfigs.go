@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"regexp"
 	"strings"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
 // Defconfig is one entry of `make list-defconfigs`.
@@ -15,8 +17,8 @@ type Defconfig struct {
 }
 
 var (
-	defconfigLine = regexp.MustCompile(`^\s+(\S+_defconfig)\s+- (.*)$`)
-	externalHead  = regexp.MustCompile(`^External configs in "(.*)":$`)
+	defconfigLine = lazyregexp.New(`^\s+(\S+_defconfig)\s+- (.*)$`)
+	externalHead  = lazyregexp.New(`^External configs in "(.*)":$`)
 )
 
 // ParseDefconfigs reads list-defconfigs output: "Built-in configs:" then
@@ -47,7 +49,7 @@ func ValidDefconfigName(name string) bool {
 	return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*_defconfig$`).MatchString(name) && !strings.Contains(name, "..")
 }
 
-var packageName = regexp.MustCompile(`^[a-z0-9][a-z0-9._+-]*$`)
+var packageName = lazyregexp.New(`^[a-z0-9][a-z0-9._+-]*$`)
 
 // ValidPackageName accepts Buildroot package names (rebuild targets).
 func ValidPackageName(name string) bool { return packageName.MatchString(name) }

@@ -166,32 +166,12 @@ func Inspect(root string, sub *Submodule) (State, error) {
 	if head, err := r.Head(); err == nil {
 		st.Head = head.Hash()
 	}
-	changes, err := worktreeChanges(r)
+	changes, err := localChanges(r, dir)
 	if err != nil {
 		return st, fmt.Errorf("checking %s for local changes: %v", dir, err)
 	}
 	st.Changes = changes
 	return st, nil
-}
-
-func worktreeChanges(r *git.Repository) ([]string, error) {
-	wt, err := r.Worktree()
-	if err != nil {
-		return nil, err
-	}
-	status, err := wt.StatusWithOptions(git.StatusOptions{Strategy: git.Preload})
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for path, fs := range status {
-		if fs.Worktree == git.Unmodified && fs.Staging == git.Unmodified {
-			continue
-		}
-		out = append(out, fmt.Sprintf("%c%c %s", fs.Staging, fs.Worktree, path))
-	}
-	sort.Strings(out)
-	return out, nil
 }
 
 // SyncOptions tune Sync.

@@ -7,10 +7,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
 // The users table is in Buildroot's makeusers syntax (docs/manual/
@@ -69,7 +70,7 @@ var systemDirs = []string{
 	"/var/lib", "/var/log", "/var/run", "/var/empty",
 }
 
-var nameRE = regexp.MustCompile(`^[a-z_][a-z0-9_-]*$`)
+var nameRE = lazyregexp.New(`^[a-z_][a-z0-9_-]*$`)
 
 // checkName validates a user or group name's form.
 func checkName(what, name string) error {

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/project"
 )
 
@@ -21,7 +21,7 @@ const (
 	GitRefSymbol = "BR2_PACKAGE_IRONIC_PYTHON_AGENT_GIT_REF"
 )
 
-var defaultLineRE = regexp.MustCompile(`^(\s*default\s+)"([^"]*)"(.*)$`)
+var defaultLineRE = lazyregexp.New(`^(\s*default\s+)"([^"]*)"(.*)$`)
 
 // DefaultSeriesIn reads the series option's default from the package's
 // Config.in.

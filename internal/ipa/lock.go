@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/process"
 )
 
@@ -103,11 +104,11 @@ func LockCommand(series, gitURL, gitRef string, extras []string) string {
 var (
 	// urlRE is what a wheel URL may hold in a make variable and through
 	// Buildroot's download wrapper (no '+', '$', '#', quotes or spaces).
-	urlRE      = regexp.MustCompile(`^(https?|file)://[A-Za-z0-9._~%/:@=,;!*()-]+$`)
-	filenameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+\.whl$`)
-	sha256RE   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	urlRE      = lazyregexp.New(`^(https?|file)://[A-Za-z0-9._~%/:@=,;!*()-]+$`)
+	filenameRE = lazyregexp.New(`^[A-Za-z0-9._-]+\.whl$`)
+	sha256RE   = lazyregexp.New(`^[0-9a-f]{64}$`)
 	// extraRE is a requirement as the lock, Kconfig and make carry it.
-	extraRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~;:"()@/]*$`)
+	extraRE = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~;:"()@/]*$`)
 )
 
 // ValidateExtra checks an --extra requirement: one PEP 508 requirement
@@ -145,7 +146,7 @@ const (
 	unpinnedWhy  = "(locking again keeps their versions; --upgrade-unpinned takes the newest)"
 )
 
-var lockedRE = regexp.MustCompile(`^# ironic-python-agent for OpenStack .*, locked (\S+)$`)
+var lockedRE = lazyregexp.New(`^# ironic-python-agent for OpenStack .*, locked (\S+)$`)
 
 // Render returns the lock's files: the make fragment, the hash file and
 // the manifest.

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/process"
 )
 
@@ -104,9 +104,9 @@ func (e *NoPipError) Error() string {
 }
 
 var (
-	pipVersionRE = regexp.MustCompile(`(?m)^pip ([0-9][^ ]*) from .* \(python ([0-9]+\.[0-9]+)\)\s*$`)
-	noModuleRE   = regexp.MustCompile(`(?m)^(?:(\S+): )?No module named '?pip(?:'|$)`)
-	majorMinorRE = regexp.MustCompile(`^[0-9]+\.[0-9]+`)
+	pipVersionRE = lazyregexp.New(`(?m)^pip ([0-9][^ ]*) from .* \(python ([0-9]+\.[0-9]+)\)\s*$`)
+	noModuleRE   = lazyregexp.New(`(?m)^(?:(\S+): )?No module named '?pip(?:'|$)`)
+	majorMinorRE = lazyregexp.New(`^[0-9]+\.[0-9]+`)
 )
 
 // CheckPip asks the interpreter for its pip's version, and fails when it
@@ -317,11 +317,11 @@ func Resolve(ctx context.Context, run process.Runner, r *PipRequest) ([]Resolved
 }
 
 var (
-	noMatchRE     = regexp.MustCompile(`(?m)^ERROR: No matching distribution found for (\S+)`)
-	noVersionRE   = regexp.MustCompile(`(?m)^ERROR: Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)`)
-	requiresRE    = regexp.MustCompile(`(?m)^ERROR: Package '([^']+)' requires a different Python: (\S+) not in '([^']*)'`)
-	userReqRE     = regexp.MustCompile(`^The user requested \(constraint\) (.+)$`)
-	userRequestRE = regexp.MustCompile(`^The user requested (.+)$`)
+	noMatchRE     = lazyregexp.New(`(?m)^ERROR: No matching distribution found for (\S+)`)
+	noVersionRE   = lazyregexp.New(`(?m)^ERROR: Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)`)
+	requiresRE    = lazyregexp.New(`(?m)^ERROR: Package '([^']+)' requires a different Python: (\S+) not in '([^']*)'`)
+	userReqRE     = lazyregexp.New(`^The user requested \(constraint\) (.+)$`)
+	userRequestRE = lazyregexp.New(`^The user requested (.+)$`)
 )
 
 // classifyPip turns pip's output into the error it means.

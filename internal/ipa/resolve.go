@@ -9,11 +9,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/process"
 )
 
@@ -62,7 +62,7 @@ func ParseSource(s string) (gitURL, ref string, err error) {
 	return gitURL, ref, nil
 }
 
-var versionRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?$`)
+var versionRE = lazyregexp.New(`^[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?$`)
 
 // MakeLock fetches the series' requirements and constraints, resolves them
 // with pip and returns the lock; nothing is written.
@@ -268,7 +268,7 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 	return lock, lock.Check()
 }
 
-var constraintNameRE = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*[=<>!~]`)
+var constraintNameRE = lazyregexp.New(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*[=<>!~]`)
 
 // constraintNames are the projects a constraints file pins (normalized).
 func constraintNames(data []byte) map[string]bool {
@@ -313,7 +313,7 @@ func lockExtras(extras []string) []string {
 	return out
 }
 
-var normRE = regexp.MustCompile(`[-_.]+`)
+var normRE = lazyregexp.New(`[-_.]+`)
 
 // normalize is PEP 503's project name normalization.
 func normalize(name string) string { return strings.ToLower(normRE.ReplaceAllString(name, "-")) }

@@ -11,10 +11,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
 // Package is the Buildroot package name, and the lock's directory.
@@ -34,7 +35,7 @@ const (
 	WheelsDir    = "wheels"             // wheels that are not on the index (built from git, local files)
 )
 
-var seriesRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,31}$`)
+var seriesRE = lazyregexp.New(`^[a-z0-9][a-z0-9.-]{0,31}$`)
 
 // ValidateSeries rejects names that are not an OpenStack series: only
 // lowercase letters, digits, dots and dashes, so that a series is safe in

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +17,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
 // The OpenStack repositories the lock reads by default.
@@ -258,7 +259,7 @@ func shallowFetch(ctx context.Context, repo *git.Repository, url string, spec co
 
 // releaseTagRE matches IPA's release tags (X.Y.Z), not the end-of-life
 // markers (2023.1-eol) or anything else.
-var releaseTagRE = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+var releaseTagRE = lazyregexp.New(`^[0-9]+\.[0-9]+\.[0-9]+$`)
 
 // tagsByCommit maps commits to the release tags pointing at them.
 func tagsByCommit(refs []*plumbing.Reference) map[plumbing.Hash][]string {
@@ -366,7 +367,7 @@ type Checkout struct {
 	Version string
 }
 
-var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
+var commitRE = lazyregexp.New(`^[0-9a-f]{40}$`)
 
 // CheckoutSource fetches ref (a branch, tag, full ref such as Gerrit's
 // refs/changes/..., or a full commit id) of the repository at url into

@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
 // Compatible reports whether a wheel file name's tags fit the target the
@@ -40,7 +41,7 @@ func (t Target) Compatible(filename string) bool {
 	return false
 }
 
-var pyTagRE = regexp.MustCompile(`^(py|cp)3([0-9]*)$`)
+var pyTagRE = lazyregexp.New(`^(py|cp)3([0-9]*)$`)
 
 // tagFits is one tag against pip's list for CPython 3.minor: the
 // interpreter's own ABI and abi3 (cp3.2 onwards) on the platforms; no ABI
@@ -74,7 +75,7 @@ func tagFits(py, abi, plat string, minor int, platforms map[string]bool) bool {
 	}
 }
 
-var hrefRE = regexp.MustCompile(`href="([^"#]+\.whl)(#[^"]*)?"`)
+var hrefRE = lazyregexp.New(`href="([^"#]+\.whl)(#[^"]*)?"`)
 
 // wheelsOnIndex lists the wheel file names the index offers for a project.
 func wheelsOnIndex(ctx context.Context, c *http.Client, index, project string) ([]string, error) {
@@ -92,7 +93,7 @@ func wheelsOnIndex(ctx context.Context, c *http.Client, index, project string) (
 	return out, nil
 }
 
-var pinCauseRE = regexp.MustCompile(`^upper-constraints pins ([A-Za-z0-9._-]+)===(\S+)$`)
+var pinCauseRE = lazyregexp.New(`^upper-constraints pins ([A-Za-z0-9._-]+)===(\S+)$`)
 
 // wheelless turns a conflict whose constraint pins a version without a
 // wheel for the image into the NoWheelError it really is: pip reports both

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
 // Target is what pip resolves for: the image's Python and C library.
@@ -22,8 +24,8 @@ type Target struct {
 const minGlibcMinor = 5
 
 var (
-	pythonVersionRE = regexp.MustCompile(`^3\.[0-9]{1,2}$`)
-	glibcVersionRE  = regexp.MustCompile(`^2\.([0-9]{1,2})$`)
+	pythonVersionRE = lazyregexp.New(`^3\.[0-9]{1,2}$`)
+	glibcVersionRE  = lazyregexp.New(`^2\.([0-9]{1,2})$`)
 )
 
 // ValidatePython checks a major.minor Python version.

@@ -16,11 +16,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
 // Node is the one bare-metal node the stand-in knows: the machine under test.
@@ -229,7 +230,7 @@ func requestVersion(r *http.Request) (Version, error) {
 	return v, nil
 }
 
-var heartbeatPath = regexp.MustCompile(`^/v1/heartbeat/([^/]+)/?$`)
+var heartbeatPath = lazyregexp.New(`^/v1/heartbeat/([^/]+)/?$`)
 
 func (a *API) route(w http.ResponseWriter, r *http.Request, v Version) error {
 	p := r.URL.Path
@@ -307,7 +308,7 @@ func (a *API) v1(base string) any {
 	return doc
 }
 
-var macRE = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
+var macRE = lazyregexp.New(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
 
 // lookup answers GET /v1/lookup?addresses=MAC,MAC[&node_uuid=UUID] with the
 // node and its agent configuration, or 404.

@@ -8,13 +8,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/process"
 )
 
@@ -179,7 +179,7 @@ func NICModel(name string) (string, error) {
 	return "", fmt.Errorf("unknown NIC model %q; use e1000, e1000e, virtio-net-pci (or virtio) or rtl8139", name)
 }
 
-var memoryRE = regexp.MustCompile(`^[1-9][0-9]*[kKmMgGtT]?$`)
+var memoryRE = lazyregexp.New(`^[1-9][0-9]*[kKmMgGtT]?$`)
 
 // ValidMemory reports whether s is a QEMU memory size such as 2G or 512M.
 func ValidMemory(s string) bool { return memoryRE.MatchString(s) }

@@ -15,8 +15,32 @@ func FakeBuildrootDir() string {
 	return filepath.Join(filepath.Dir(file), "fakebuildroot")
 }
 
-// Git runs git in dir with a fixed identity and no user or system config.
+// Git runs git in dir with a fixed identity and no user or system config,
+// and returns its output with surrounding white space trimmed.
 func Git(dir string, args ...string) (string, error) {
+	out, err := GitCommand(dir, args...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// GitStatus is `git status --porcelain` in dir, one line a change, taken
+// as it is (trimming would cut the first line's leading space). It takes
+// no optional locks, so git does not refresh the index first.
+func GitStatus(dir string) ([]string, error) {
+	out, err := GitCommand(dir, "--no-optional-locks", "status", "--porcelain").Output()
+	if err != nil {
+		return nil, fmt.Errorf("git status in %s: %v", dir, err)
+	}
+	if s := strings.TrimSuffix(string(out), "\n"); s != "" {
+		return strings.Split(s, "\n"), nil
+	}
+	return nil, nil
+}
+
+// GitCommand is the git command Git runs, for output taken as it is.
+func GitCommand(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
@@ -25,11 +49,7 @@ func Git(dir string, args ...string) (string, error) {
 		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
 		"GIT_AUTHOR_DATE=2026-06-16T21:00:00Z", "GIT_COMMITTER_DATE=2026-06-16T21:00:00Z",
 	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out)), nil
+	return cmd
 }
 
 // FakeBuildrootCommits names the commits of a fake Buildroot repository.

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/project"
 )
 
@@ -92,7 +92,7 @@ func runClean(opts *Options) error {
 	return nil
 }
 
-var uniqueName = regexp.MustCompile(`^[0-9]+-[A-Za-z0-9]{6}$`)
+var uniqueName = lazyregexp.New(`^[0-9]+-[A-Za-z0-9]{6}$`)
 
 // removeOutput removes an output directory. The default one, output/
 // itself, also holds its README and the --unique outputs: those stay.

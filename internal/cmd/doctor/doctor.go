@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	ipacmd "github.com/ipabr/ipabr/internal/cmd/ipa"
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/ipa"
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/term"
 )
@@ -113,7 +113,7 @@ type Result struct {
 // OK reports whether the requirement is met.
 func (r Result) OK() bool { return r.Found != "" && !r.TooOld }
 
-var versionRE = regexp.MustCompile(`\d+(\.\d+)+`)
+var versionRE = lazyregexp.New(`\d+(\.\d+)+`)
 
 // Check examines every requirement.
 func Check(ctx context.Context, opts *Options) []Result {

@@ -99,8 +99,11 @@ func runStatus(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	// ccache's statistics come from another process; read them meanwhile.
+	ccache := make(chan *CCacheRep, 1)
+	go func() { ccache <- ccacheState(opts.Context, opts, s) }()
 	rep := Collect(s.Project)
-	rep.CCache = ccacheState(opts.Context, opts, s)
+	rep.CCache = <-ccache
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")

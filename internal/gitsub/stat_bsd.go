@@ -1,0 +1,10 @@
+//go:build darwin || freebsd || netbsd
+
+package gitsub
+
+import (
+	"syscall"
+	"time"
+)
+
+func ctime(st *syscall.Stat_t) time.Time { return time.Unix(st.Ctimespec.Unix()) }
