@@ -15,7 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ipabr/ipabr/internal/app"
-	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/process/processtest"
 	"github.com/ipabr/ipabr/internal/term"
 	"github.com/ipabr/ipabr/internal/testenv"
 )
@@ -95,7 +95,7 @@ func checkIpabrCalls(t *testing.T, where, script string) int {
 		}
 		io, _, out, errOut := term.Test()
 		code := app.Run(context.Background(), append(args, "--help"), app.Env{
-			IO: io, Runner: &process.Recorder{}, Getenv: func(string) string { return "" }, Cwd: t.TempDir(),
+			IO: io, Runner: processtest.New(t), Cwd: t.TempDir(),
 		})
 		if code != 0 || !strings.Contains(out.String(), "Usage:") {
 			t.Errorf("%s: ipabr %s: exit %d\n%s%s", where, strings.Join(args, " "), code, out.String(), errOut.String())

@@ -17,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/term"
 )
@@ -60,7 +62,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if err == nil {
 		return cmdutil.ExitOK
 	}
-	code := cmdutil.Code(err)
+	code := cmdutil.ExitCode(err)
 	if !globals.parsed {
 		// cobra rejected the command line before any command ran.
 		code = cmdutil.ExitUsage
@@ -70,7 +72,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	st := f.IOStreams.Styles()
 	fmt.Fprintf(f.IOStreams.ErrOut, "%s %s\n", st.Error("error:"), oneLine(err.Error()))
-	if detail := cmdutil.Detail(err); detail != "" {
+	if detail := errs.DetailOf(err); detail != "" {
 		if globals.verbose {
 			fmt.Fprintln(f.IOStreams.ErrOut, strings.TrimRight(detail, "\n"))
 		} else {
@@ -139,13 +141,12 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "more output, and error details")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "only errors and results")
 
-	loader := &configLoader{flags: pf, getenv: env.Getenv, cwd: env.Cwd}
-	var cached *cmdutil.Settings
+	loader := &config.Loader{Flags: pf, Cwd: env.Cwd}
+	var cached *config.Settings
 	f := &cmdutil.Factory{
 		IOStreams: env.IO,
 		Runner:    env.Runner,
 		Now:       time.Now,
-		Getenv:    env.Getenv,
 		LookPath:  exec.LookPath,
 		FileExists: func(path string) bool {
 			_, err := os.Stat(path)
@@ -153,11 +154,15 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 		},
 		Context: ctx,
 		Version: buildVersion(),
-		Settings: func() (*cmdutil.Settings, error) {
+		Value: func(key string) string {
+			v, _ := loader.Value(key)
+			return v
+		},
+		Settings: func() (*config.Settings, error) {
 			if cached != nil {
 				return cached, nil
 			}
-			s, err := loader.load(g.verbose, g.quiet)
+			s, err := loader.Load(g.verbose, g.quiet)
 			if err != nil {
 				return nil, err
 			}
@@ -167,29 +172,25 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 	}
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		g.parsed = true
-		if !cmd.Flags().Changed("color") {
-			if v := env.Getenv("IPABR_COLOR"); v != "" {
-				g.color = v
-			}
+		// The color key: the flag, IPABR_COLOR or ipabr.yaml (when the
+		// project and a valid file are found; a bad file is reported by
+		// the commands that read the settings).
+		color, origin := loader.Value("color")
+		if err := config.CheckColor(color); err != nil {
+			return errs.At(origin, err)
 		}
-		if !validColor(g.color) {
-			return cmdutil.UsageError("--color must be auto, always or never, not %q", g.color)
-		}
+		g.color = color
 		if g.verbose && g.quiet {
-			return cmdutil.UsageError("--verbose and --quiet cannot be used together")
+			return errs.BadInputf("--verbose and --quiet cannot be used together")
 		}
 		env.IO.SetColorMode(g.color)
 		return nil
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		g.cmdPath = cmd.CommandPath()
-		return cmdutil.AsUsage(err)
+		return errs.As(errs.BadInput, err)
 	})
 	addSubcommands(root, args, f)
 	root.AddCommand(environmentTopic())
 	return root, f, g
-}
-
-func validColor(s string) bool {
-	return s == term.ColorAuto || s == term.ColorAlways || s == term.ColorNever
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/ipabr/ipabr/internal/cmd/user"
 	versioncmd "github.com/ipabr/ipabr/internal/cmd/version"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // subcommand builds one subcommand; name is what the command line calls it
@@ -58,7 +59,7 @@ func subcommands() []subcommand {
 		{"user", func(f *cmdutil.Factory) *cobra.Command { return user.NewCmdUser(f) }},
 		{"overlay", func(f *cmdutil.Factory) *cobra.Command { return overlay.NewCmdOverlay(f) }},
 	}
-	for _, m := range menuconfig.Menus {
+	for _, m := range workspace.Menus {
 		cmds = append(cmds, subcommand{m.Target, func(f *cmdutil.Factory) *cobra.Command { return menuconfig.NewCmdMenu(f, nil, m) }})
 	}
 	return cmds

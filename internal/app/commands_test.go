@@ -8,21 +8,21 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
-	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/process/processtest"
 	"github.com/ipabr/ipabr/internal/term"
 )
 
 // testRoot is the root command for args in a test's environment.
-func testRoot(args []string) (*cobra.Command, *cmdutil.Factory) {
+func testRoot(t *testing.T, args []string) (*cobra.Command, *cmdutil.Factory) {
 	io, _, _, _ := term.Test()
-	root, f, _ := newRoot(context.Background(), Env{IO: io, Runner: &process.Recorder{}, Getenv: func(string) string { return "" }, Cwd: "/"}, args)
+	root, f, _ := newRoot(context.Background(), Env{IO: io, Runner: processtest.New(t), Cwd: "/"}, args)
 	return root, f
 }
 
 // TestSubcommandNames: the names the table dispatches on are the names of
 // the commands it builds.
 func TestSubcommandNames(t *testing.T) {
-	_, f := testRoot(nil)
+	_, f := testRoot(t, nil)
 	for _, sc := range subcommands() {
 		if got := sc.build(f).Name(); got != sc.name {
 			t.Errorf("the table calls %q what is built as %q", sc.name, got)
@@ -52,7 +52,7 @@ func TestOnlyTheNamedSubcommandIsBuilt(t *testing.T) {
 		{[]string{"nosuch"}, nil},
 	} {
 		var got []string
-		root, _ := testRoot(c.args)
+		root, _ := testRoot(t, c.args)
 		for _, cmd := range root.Commands() {
 			if cmd.Name() != "environment" {
 				got = append(got, cmd.Name())

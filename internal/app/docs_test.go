@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/ipabr/ipabr/internal/config"
 )
 
 // TestREADMEDocumentsEverything: every command, flag, configuration key
@@ -17,7 +19,7 @@ func TestREADMEDocumentsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	readme := string(data)
-	for _, s := range settingsTable {
+	for _, s := range config.Table {
 		if !strings.Contains(readme, "`"+s.Key+"`") {
 			t.Errorf("README lacks the configuration key `%s`", s.Key)
 		}
@@ -32,7 +34,7 @@ func TestREADMEDocumentsEverything(t *testing.T) {
 			t.Errorf("README lacks the environment variable %s", e)
 		}
 	}
-	root, _ := testRoot(nil)
+	root, _ := testRoot(t, nil)
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if c.Hidden || c.Name() == "help" || c.Name() == "completion" && c.Parent() != root {

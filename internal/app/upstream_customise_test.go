@@ -27,7 +27,7 @@ func runIpabrIn(dir, stdin, secret string, args ...string) (string, int) {
 	io, in, out, errOut := term.Test()
 	in.WriteString(stdin)
 	code := app.Run(context.Background(), append([]string{"--repo", dir}, args...), app.Env{
-		IO: io, Runner: process.OS{}, Getenv: func(string) string { return "" }, Cwd: dir,
+		IO: io, Runner: process.OS{}, Cwd: dir,
 	})
 	all := out.String() + errOut.String()
 	if secret != "" {

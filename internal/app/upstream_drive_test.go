@@ -72,7 +72,7 @@ func (e *runError) Error() string { return "ipabr init failed: " + e.out }
 func runIpabr(dir string, args ...string) (string, int) {
 	io, _, out, errOut := term.Test()
 	code := app.Run(context.Background(), append([]string{"--repo", dir}, args...), app.Env{
-		IO: io, Runner: process.OS{}, Getenv: func(string) string { return "" }, Cwd: dir,
+		IO: io, Runner: process.OS{}, Cwd: dir,
 	})
 	return out.String() + errOut.String(), code
 }

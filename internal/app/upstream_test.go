@@ -28,7 +28,7 @@ func TestUpstreamInit(t *testing.T) {
 	}
 	io, _, out, errOut := term.Test()
 	code := app.Run(context.Background(), []string{"--repo", dir, "init", "--url", src}, app.Env{
-		IO: io, Runner: process.OS{}, Getenv: func(string) string { return "" }, Cwd: dir,
+		IO: io, Runner: process.OS{}, Cwd: dir,
 	})
 	if code != 0 {
 		t.Fatalf("ipabr init exited %d\nstdout: %s\nstderr: %s", code, out, errOut)

@@ -5,19 +5,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/process/processtest"
 )
 
 func TestEditConfigRunsUtilsConfigThenOlddefconfig(t *testing.T) {
-	rec := &process.Recorder{}
+	stub := processtest.New(t)
+	stub.Register(`^/br/utils/config `, nil)
+	stub.Register(` olddefconfig$`, nil)
 	m := Make{Buildroot: "/br", External: "/ext", Output: "/out", DL: "/dl", CCache: "/cc"}
-	err := m.EditConfig(context.Background(), rec,
+	err := m.EditConfig(context.Background(), stub,
 		Enable("BR2_TARGET_ENABLE_ROOT_LOGIN"), Set("BR2_TARGET_GENERIC_ROOT_PASSWD", "$$6$$salt$$hash"),
 		Disable("BR2_CCACHE"), Edit{Symbol: "BR2_JLEVEL", Value: "4", Raw: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := rec.Commands()
+	got := stub.Commands()
 	want := []string{
 		"/br/utils/config --file /out/.config --keep-case --enable BR2_TARGET_ENABLE_ROOT_LOGIN --set-str BR2_TARGET_GENERIC_ROOT_PASSWD '$$6$$salt$$hash' --disable BR2_CCACHE --set-val BR2_JLEVEL 4",
 		"make -C /br O=/out BR2_EXTERNAL=/ext -s --no-print-directory olddefconfig",
@@ -26,7 +28,7 @@ func TestEditConfigRunsUtilsConfigThenOlddefconfig(t *testing.T) {
 		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	for _, bad := range []Edit{Set("CONFIG_X", "y"), Set("BR2_X Y", "1"), Set("BR2_X", "a\nb"), {Symbol: "BR2_X", Value: "1:2", Raw: true}} {
-		if err := m.EditConfig(context.Background(), rec, bad); err == nil {
+		if err := m.EditConfig(context.Background(), stub, bad); err == nil {
 			t.Errorf("edit %+v accepted", bad)
 		}
 	}

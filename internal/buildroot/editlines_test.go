@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/process/processtest"
 )
 
 // Values with ':', '&', '\' or '"' (a mirror URL, a query string) would be
@@ -20,17 +20,19 @@ func TestEditConfigWritesSedUnsafeStringsDirectly(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(orig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rec := &process.Recorder{}
+	stub := processtest.New(t)
+	stub.Register(`^/br/utils/config `, nil)
+	stub.Register(` olddefconfig$`, nil)
 	m := Make{Buildroot: "/br", External: "/ext", Output: out, DL: "/dl", CCache: "/cc"}
 	site := `http://mirror:8080/br?a=1&b="x\y"`
-	if err := m.EditConfig(context.Background(), rec, Set("BR2_PRIMARY_SITE", site), Enable("BR2_PRIMARY_SITE_ONLY"), Set("BR2_NEW", "a:b")); err != nil {
+	if err := m.EditConfig(context.Background(), stub, Set("BR2_PRIMARY_SITE", site), Enable("BR2_PRIMARY_SITE_ONLY"), Set("BR2_NEW", "a:b")); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
 		"/br/utils/config --file " + cfg + " --keep-case --enable BR2_PRIMARY_SITE_ONLY",
 		"make -C /br O=" + out + " BR2_EXTERNAL=/ext -s --no-print-directory olddefconfig",
 	}
-	if got := rec.Commands(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+	if got := stub.Commands(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	data, _ := os.ReadFile(cfg)
@@ -49,11 +51,12 @@ func TestEditConfigWritesSedUnsafeStringsDirectly(t *testing.T) {
 	}
 
 	// Only sed-unsafe edits: no utils/config call at all.
-	rec = &process.Recorder{}
-	if err := m.EditConfig(context.Background(), rec, Set("BR2_PRIMARY_SITE", "file:///srv/dl")); err != nil {
+	stub = processtest.New(t)
+	stub.Register(` olddefconfig$`, nil)
+	if err := m.EditConfig(context.Background(), stub, Set("BR2_PRIMARY_SITE", "file:///srv/dl")); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.Commands(); len(got) != 1 || !strings.HasSuffix(got[0], "olddefconfig") {
+	if got := stub.Commands(); len(got) != 1 || !strings.HasSuffix(got[0], "olddefconfig") {
 		t.Fatalf("commands: %v", got)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/go-git/go-billy/v5"
@@ -370,89 +369,21 @@ func openSubmoduleRepo(root string, sub *Submodule) (*git.Repository, error) {
 
 const pinRef = "refs/ipabr/pin"
 
-// fetchPin fetches the pinned commit: exactly by id when the server allows
-// it, otherwise a ref that points at it, otherwise ever deeper history of
-// the branches until the commit arrives.
+// fetchPin fetches the pinned commit (FetchCommit), naming Buildroot in
+// its errors.
 func fetchPin(ctx context.Context, r *git.Repository, sub *Submodule, url string, opts SyncOptions) (string, error) {
-	fetch := func(depth int, specs ...config.RefSpec) error {
-		err := r.FetchContext(ctx, &git.FetchOptions{
-			RemoteURL: url,
-			RefSpecs:  specs,
-			Depth:     depth,
-			Tags:      git.NoTags,
-			Progress:  opts.Progress,
-			Force:     true,
-		})
-		if errors.Is(err, git.NoErrAlreadyUpToDate) {
-			return nil
-		}
-		return err
+	how, err := FetchCommit(ctx, r, url, sub.Commit, CommitOptions{Depth: opts.Depth, Branch: sub.Branch, Ref: pinRef, Progress: opts.Progress})
+	var fe *FetchError
+	var nr *NotReachableError
+	switch {
+	case errors.As(err, &nr):
+		return "", fmt.Errorf("%w; check the gitlink or the URL", err)
+	case errors.As(err, &fe) && errors.Is(err, transport.ErrRepositoryNotFound):
+		return "", fmt.Errorf("no repository at %s: %v", url, fe.Err)
+	case errors.As(err, &fe):
+		return "", fmt.Errorf("cannot fetch Buildroot from %s: %v", url, fe.Err)
 	}
-	have := func() bool { _, err := r.CommitObject(sub.Commit); return err == nil }
-
-	err := fetch(opts.Depth, config.RefSpec(fmt.Sprintf("+%s:%s", sub.Commit, pinRef)))
-	if err == nil && have() {
-		return fmt.Sprintf("commit %s, depth %d", short(sub.Commit), opts.Depth), nil
-	}
-	if err != nil && !errors.Is(err, git.ErrExactSHA1NotSupported) {
-		return "", unreachable(url, err)
-	}
-
-	// The server refuses wants by commit id: find a ref that points at it.
-	remote := git.NewRemote(r.Storer, &config.RemoteConfig{Name: "ipabr-probe", URLs: []string{url}})
-	refs, err := remote.ListContext(ctx, &git.ListOptions{PeelingOption: git.AppendPeeled})
-	if err != nil {
-		return "", unreachable(url, err)
-	}
-	sort.SliceStable(refs, func(i, j int) bool {
-		return refs[i].Name().IsTag() && !refs[j].Name().IsTag()
-	})
-	for _, ref := range refs {
-		name := strings.TrimSuffix(ref.Name().String(), "^{}")
-		if ref.Hash() != sub.Commit || !(strings.HasPrefix(name, "refs/tags/") || strings.HasPrefix(name, "refs/heads/")) {
-			continue
-		}
-		if err := fetch(opts.Depth, config.RefSpec(fmt.Sprintf("+%s:%s", name, pinRef))); err != nil {
-			return "", unreachable(url, err)
-		}
-		if have() {
-			return fmt.Sprintf("%s, depth %d (server refuses commit ids)", plumbing.ReferenceName(name).Short(), opts.Depth), nil
-		}
-	}
-
-	// No ref points at it: deepen the branch history until it appears.
-	spec := config.RefSpec("+refs/heads/*:refs/remotes/origin/*")
-	what := "all branches"
-	if sub.Branch != "" && sub.Branch != "." {
-		spec = config.RefSpec(fmt.Sprintf("+refs/heads/%s:refs/remotes/origin/%s", sub.Branch, sub.Branch))
-		what = "branch " + sub.Branch
-	}
-	for depth := max(opts.Depth, 64); ; depth *= 4 {
-		full := depth > 1<<20
-		d := depth
-		if full {
-			d = 0
-		}
-		if err := fetch(d, spec); err != nil {
-			return "", unreachable(url, err)
-		}
-		if have() {
-			return fmt.Sprintf("%s, depth %d (server refuses commit ids)", what, d), nil
-		}
-		if full {
-			return "", fmt.Errorf("commit %s is not reachable from %s of %s; check the gitlink or the URL", sub.Commit, what, url)
-		}
-	}
-}
-
-func unreachable(url string, err error) error {
-	if errors.Is(err, context.Canceled) {
-		return err
-	}
-	if errors.Is(err, transport.ErrRepositoryNotFound) {
-		return fmt.Errorf("no repository at %s: %v", url, err)
-	}
-	return fmt.Errorf("cannot fetch Buildroot from %s: %v", url, err)
+	return how, err
 }
 
 func short(h plumbing.Hash) string { return h.String()[:12] }

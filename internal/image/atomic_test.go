@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ipabr/ipabr/internal/errs"
 )
 
 func TestWriteFileAtomic(t *testing.T) {
@@ -29,12 +31,12 @@ func TestWriteFileAtomic(t *testing.T) {
 	// A symbolic link or a directory in the way is refused.
 	link := filepath.Join(dir, "link")
 	os.Symlink(p, link)
-	if err := writeFileAtomic(link, []byte("x"), 0o600); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "symbolic link") {
+	if err := writeFileAtomic(link, []byte("x"), 0o600); !errs.Is(err, errs.BadInput) || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("write over a link: %v", err)
 	}
 	sub := filepath.Join(dir, "sub")
 	os.Mkdir(sub, 0o755)
-	if err := writeFileAtomic(sub, []byte("x"), 0o600); !errors.Is(err, ErrBadInput) {
+	if err := writeFileAtomic(sub, []byte("x"), 0o600); !errs.Is(err, errs.BadInput) {
 		t.Errorf("write over a directory: %v", err)
 	}
 	if readString(t, p) != "two\n" {
@@ -62,12 +64,12 @@ func TestEnsureDir(t *testing.T) {
 	}
 	f := filepath.Join(dir, "file")
 	os.WriteFile(f, nil, 0o644)
-	if err := ensureDir(f, 0o700); !errors.Is(err, ErrBadInput) {
+	if err := ensureDir(f, 0o700); !errs.Is(err, errs.BadInput) {
 		t.Errorf("ensureDir over a file: %v", err)
 	}
 	l := filepath.Join(dir, "l")
 	os.Symlink(d, l)
-	if err := ensureDir(l, 0o700); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "symbolic link") {
+	if err := ensureDir(l, 0o700); !errs.Is(err, errs.BadInput) || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("ensureDir over a link: %v", err)
 	}
 }
@@ -75,13 +77,13 @@ func TestEnsureDir(t *testing.T) {
 func TestBadInputWrapping(t *testing.T) {
 	base := errors.New("inner")
 	err := badInputf("context: %w", base)
-	if !errors.Is(err, ErrBadInput) || !errors.Is(err, base) || err.Error() != "context: inner" {
+	if !errs.Is(err, errs.BadInput) || !errors.Is(err, base) || err.Error() != "context: inner" {
 		t.Errorf("badInputf: %v", err)
 	}
 	if badInput(nil) != nil {
 		t.Error("badInput(nil) != nil")
 	}
-	if errors.Is(errors.New("other"), ErrBadInput) {
+	if errs.Is(errors.New("other"), errs.BadInput) {
 		t.Error("an unrelated error is bad input")
 	}
 }

@@ -5,8 +5,8 @@
 //
 // Like every package below cmd, it never prints: functions return values
 // and errors. Errors caused by the caller's input (a bad password, key file,
-// user name, table line or overlay) satisfy errors.Is(err, ErrBadInput), so
-// a command can map them to the usage exit code; no error ever contains a
+// user name, table line or overlay) are of the kind errs.BadInput, which
+// the command line maps to the usage exit code; no error ever contains a
 // password or private key material.
 //
 // Two facts of Buildroot shape the API:
@@ -25,20 +25,17 @@
 package image
 
 import (
-	"errors"
 	"fmt"
-)
 
-// ErrBadInput is matched (errors.Is) by every error caused by the caller's
-// input rather than by the system.
-var ErrBadInput = errors.New("bad input")
+	"github.com/ipabr/ipabr/internal/errs"
+)
 
 // inputError marks err as bad input while keeping its message and chain.
 type inputError struct{ err error }
 
 func (e *inputError) Error() string        { return e.err.Error() }
 func (e *inputError) Unwrap() error        { return e.err }
-func (e *inputError) Is(target error) bool { return target == ErrBadInput }
+func (e *inputError) ErrorKind() errs.Kind { return errs.BadInput }
 
 // badInput wraps err as bad input.
 func badInput(err error) error {

@@ -1,7 +1,6 @@
 package image
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/ipabr/ipabr/internal/errs"
 
 	"github.com/ipabr/ipabr/internal/testenv"
 )
@@ -213,11 +214,11 @@ func TestCheckOverlayBadDir(t *testing.T) {
 	file := filepath.Join(dir, "overlay")
 	os.WriteFile(file, []byte("x"), 0o644)
 	_, err := CheckOverlay(file, nil)
-	if err == nil || !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "is not a directory") || !strings.Contains(err.Error(), file) {
+	if err == nil || !errs.Is(err, errs.BadInput) || !strings.Contains(err.Error(), "is not a directory") || !strings.Contains(err.Error(), file) {
 		t.Errorf("overlay is a file: %v", err)
 	}
 	_, err = CheckOverlay(filepath.Join(dir, "missing"), nil)
-	if err == nil || !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "does not exist") {
+	if err == nil || !errs.Is(err, errs.BadInput) || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing overlay: %v", err)
 	}
 	// A symbolic link to a directory is followed, as Buildroot's "dir/" is.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/ipabr/ipabr/internal/errs"
 )
 
 func TestReadPassword(t *testing.T) {
@@ -61,7 +63,7 @@ func TestReadPasswordBadInput(t *testing.T) {
 		if !errors.Is(err, c.want) || got != nil {
 			t.Errorf("%s: ReadPassword = %d bytes, %v; want %v", name, len(got), err, c.want)
 		}
-		if c.want != readErr && !errors.Is(err, ErrBadInput) {
+		if c.want != readErr && !errs.Is(err, errs.BadInput) {
 			t.Errorf("%s: %v is not ErrBadInput", name, err)
 		}
 	}
@@ -90,7 +92,7 @@ func TestConfirmPassword(t *testing.T) {
 		"second longer": {pw, append(bytes.Clone(pw), 'x'), ErrPasswordMismatch},
 	} {
 		err := ConfirmPassword(c.a, c.b)
-		if !errors.Is(err, c.want) || !errors.Is(err, ErrBadInput) {
+		if !errors.Is(err, c.want) || !errs.Is(err, errs.BadInput) {
 			t.Errorf("%s: %v, want %v", name, err, c.want)
 			continue
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipabr/ipabr/internal/errs"
+
 	"github.com/ipabr/ipabr/internal/testenv"
 )
 
@@ -121,7 +123,7 @@ func TestSHA512CryptBadSettings(t *testing.T) {
 			t.Errorf("SHA512Crypt(%q) = %q, nil; want an error", s, got)
 			continue
 		}
-		if !errors.Is(err, ErrBadSetting) || !errors.Is(err, ErrBadInput) {
+		if !errors.Is(err, ErrBadSetting) || !errs.Is(err, errs.BadInput) {
 			t.Errorf("SHA512Crypt(%q) error %v: want ErrBadSetting and ErrBadInput", s, err)
 		}
 	}
@@ -148,7 +150,7 @@ func TestValidSHA512Hash(t *testing.T) {
 		err := ValidSHA512Hash(s)
 		if err == nil {
 			t.Errorf("%s: ValidSHA512Hash(%q) = nil", name, s)
-		} else if !errors.Is(err, ErrBadInput) {
+		} else if !errs.Is(err, errs.BadInput) {
 			t.Errorf("%s: error %v is not ErrBadInput", name, err)
 		}
 		if ok, err := VerifyPassword([]byte("Hello world!"), s); ok || err == nil {
@@ -218,7 +220,7 @@ func TestHashPassword(t *testing.T) {
 		{bytes.Repeat([]byte{'a'}, MaxPasswordLen+1), ErrPasswordTooLong},
 	} {
 		h, err := HashPassword(c.pw)
-		if !errors.Is(err, c.want) || !errors.Is(err, ErrBadInput) || h != "" {
+		if !errors.Is(err, c.want) || !errs.Is(err, errs.BadInput) || h != "" {
 			t.Errorf("HashPassword(len %d) = %q, %v; want %v", len(c.pw), h, err, c.want)
 		}
 	}
@@ -247,7 +249,7 @@ func TestDoubleDollars(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"$", "$6$salt", "$$6$", "a$", "$$$"} {
-		if got, err := UndoubleDollars(bad); err == nil || !errors.Is(err, ErrBadInput) {
+		if got, err := UndoubleDollars(bad); err == nil || !errs.Is(err, errs.BadInput) {
 			t.Errorf("UndoubleDollars(%q) = %q, %v; want a bad-input error", bad, got, err)
 		}
 	}

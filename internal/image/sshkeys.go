@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ipabr/ipabr/internal/errs"
+
 	"golang.org/x/crypto/ssh"
 )
 
@@ -29,11 +31,9 @@ type KeyLineError struct {
 	Err  error
 }
 
-func (e *KeyLineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
-func (e *KeyLineError) Unwrap() error { return e.Err }
-func (e *KeyLineError) Is(target error) bool {
-	return target == ErrBadInput
-}
+func (e *KeyLineError) Error() string        { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *KeyLineError) Unwrap() error        { return e.Err }
+func (e *KeyLineError) ErrorKind() errs.Kind { return errs.BadInput }
 
 // AuthorizedKey is one parsed line of an authorized_keys file.
 type AuthorizedKey struct {

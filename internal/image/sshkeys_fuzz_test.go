@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipabr/ipabr/internal/errs"
+
 	"golang.org/x/crypto/ssh"
 )
 
@@ -35,7 +37,7 @@ func FuzzParseAuthorizedKeys(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		keys, err := ParseAuthorizedKeys(data)
 		if err != nil {
-			if !errors.Is(err, ErrBadInput) {
+			if !errs.Is(err, errs.BadInput) {
 				t.Fatalf("refusal is not bad input: %v", err)
 			}
 			var le *KeyLineError

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipabr/ipabr/internal/errs"
+
 	"golang.org/x/crypto/ssh"
 
 	"github.com/ipabr/ipabr/internal/testenv"
@@ -112,7 +114,7 @@ func TestParseAuthorizedKeysOneBadLine(t *testing.T) {
 	} {
 		keys, err := ParseAuthorizedKeys([]byte(c.input))
 		var le *KeyLineError
-		if keys != nil || !errors.As(err, &le) || le.Line != c.line || !errors.Is(err, ErrNotPublicKey) || !errors.Is(err, ErrBadInput) {
+		if keys != nil || !errors.As(err, &le) || le.Line != c.line || !errors.Is(err, ErrNotPublicKey) || !errs.Is(err, errs.BadInput) {
 			t.Errorf("%s: %d keys, %v; want ErrNotPublicKey at line %d", name, len(keys), err, c.line)
 			continue
 		}
@@ -156,7 +158,7 @@ func TestParseAuthorizedKeysRefusesPrivateKeys(t *testing.T) {
 		} {
 			keys, err := ParseAuthorizedKeys([]byte(c.input))
 			var le *KeyLineError
-			if keys != nil || !errors.As(err, &le) || le.Line != c.line || !errors.Is(err, ErrPrivateKey) || !errors.Is(err, ErrBadInput) {
+			if keys != nil || !errors.As(err, &le) || le.Line != c.line || !errors.Is(err, ErrPrivateKey) || !errs.Is(err, errs.BadInput) {
 				t.Errorf("%s %s: %v; want ErrPrivateKey at line %d", format, name, err, c.line)
 				continue
 			}
@@ -189,7 +191,7 @@ func TestParseAuthorizedKeysOtherInput(t *testing.T) {
 		"binary":        {"\x00\x01\x02\xff\xfe", ErrNotPublicKey},
 	} {
 		keys, err := ParseAuthorizedKeys([]byte(c.input))
-		if keys != nil || !errors.Is(err, c.want) || !errors.Is(err, ErrBadInput) {
+		if keys != nil || !errors.Is(err, c.want) || !errs.Is(err, errs.BadInput) {
 			t.Errorf("%s: %d keys, %v; want %v", name, len(keys), err, c.want)
 		}
 	}
@@ -357,7 +359,7 @@ func TestAuthorizedKeysRemove(t *testing.T) {
 	}
 	onlyEntries(t, f.Dir(), "authorized_keys")
 	_, err = f.Remove(fingerprint(a.pub))
-	if !errors.Is(err, ErrKeyNotFound) || !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), fingerprint(a.pub)) {
+	if !errors.Is(err, ErrKeyNotFound) || !errs.Is(err, errs.BadInput) || !strings.Contains(err.Error(), fingerprint(a.pub)) {
 		t.Errorf("Remove(absent) = %v, want ErrKeyNotFound naming the fingerprint", err)
 	}
 	if s := readString(t, f.Path()); s != c.line+"\n" {
@@ -398,7 +400,7 @@ func TestAuthorizedKeysRefusesSymlink(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := f.AddFrom([]byte(newEd25519(t, "a").line))
-	if err == nil || !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "symbolic link") {
+	if err == nil || !errs.Is(err, errs.BadInput) || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("Add through a symlink = %v", err)
 	}
 	if s := readString(t, target); s != "" {
@@ -426,7 +428,7 @@ func TestUserAuthorizedKeys(t *testing.T) {
 		t.Error("a user's key went to root's file")
 	}
 	for _, home := range []string{"", "home/alice", "/", "/home/../etc", "/home/alice/", "/home//alice", "/home/a b", "/home/a:b", "/home/a\nb", "/home/#x"} {
-		if _, err := UserAuthorizedKeys(overlay, home); err == nil || !errors.Is(err, ErrBadInput) {
+		if _, err := UserAuthorizedKeys(overlay, home); err == nil || !errs.Is(err, errs.BadInput) {
 			t.Errorf("UserAuthorizedKeys(%q) = %v, want a bad-input error", home, err)
 		}
 	}
@@ -440,7 +442,7 @@ func TestOverlayIsAFile(t *testing.T) {
 	f := RootAuthorizedKeys(overlay)
 	check := func(what string, err error) {
 		t.Helper()
-		if err == nil || !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "not a directory") {
+		if err == nil || !errs.Is(err, errs.BadInput) || !strings.Contains(err.Error(), "not a directory") {
 			t.Errorf("%s: %v, want a 'not a directory' bad-input error", what, err)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ipabr/ipabr/internal/errs"
+
 	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
@@ -279,7 +281,7 @@ type TableLineError struct {
 
 func (e *TableLineError) Error() string        { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e *TableLineError) Unwrap() error        { return e.Err }
-func (e *TableLineError) Is(target error) bool { return target == ErrBadInput }
+func (e *TableLineError) ErrorKind() errs.Kind { return errs.BadInput }
 
 // ErrUserExists and ErrNoSuchUser are wrapped by Add and Remove.
 var (

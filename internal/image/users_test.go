@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipabr/ipabr/internal/errs"
+
 	"github.com/ipabr/ipabr/internal/testenv"
 )
 
@@ -27,7 +29,7 @@ func TestValidateUserName(t *testing.T) {
 		"systemd-network", "systemd-resolve", "systemd-timesync", "systemd-anything",
 	} {
 		err := ValidateUserName(bad)
-		if err == nil || !errors.Is(err, ErrBadInput) {
+		if err == nil || !errs.Is(err, errs.BadInput) {
 			t.Errorf("ValidateUserName(%q) = %v, want a bad-input error", bad, err)
 		}
 		if bad != "" && strings.ContainsAny(bad, "\n") && strings.Contains(err.Error(), bad) {
@@ -128,7 +130,7 @@ func TestUserValidateRefuses(t *testing.T) {
 		u := NewUser("alice")
 		mod(&u)
 		err := u.Validate()
-		if err == nil || !errors.Is(err, ErrBadInput) {
+		if err == nil || !errs.Is(err, errs.BadInput) {
 			t.Errorf("%s: Validate = %v, want a bad-input error", name, err)
 		}
 		if strings.HasPrefix(u.Password, "=") || strings.HasPrefix(u.Password, "!=") {
@@ -165,7 +167,7 @@ func TestParseGroups(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"wheel,,audio", ",wheel", "wheel,", "wheel,wheel", "Wheel", "a b", "a:b", "wheel,audio\n"} {
-		if _, err := ParseGroups(bad); err == nil || !errors.Is(err, ErrBadInput) {
+		if _, err := ParseGroups(bad); err == nil || !errs.Is(err, errs.BadInput) {
 			t.Errorf("ParseGroups(%q) = %v, want a bad-input error", bad, err)
 		}
 	}
@@ -219,7 +221,7 @@ func TestParseUsersTable(t *testing.T) {
 	} {
 		_, err := ParseUsersTable([]byte(c.data))
 		var le *TableLineError
-		if !errors.As(err, &le) || le.Line != c.line || !errors.Is(err, ErrBadInput) {
+		if !errors.As(err, &le) || le.Line != c.line || !errs.Is(err, errs.BadInput) {
 			t.Errorf("%s: %v, want an error at line %d", name, err, c.line)
 		}
 	}
@@ -281,7 +283,7 @@ func TestUsersTableAddSaveRemove(t *testing.T) {
 		t.Fatalf("reloaded users: %+v", got)
 	}
 	// Duplicates are refused and change nothing.
-	if err := back.Add(NewUser("alice")); !errors.Is(err, ErrUserExists) || !errors.Is(err, ErrBadInput) {
+	if err := back.Add(NewUser("alice")); !errors.Is(err, ErrUserExists) || !errs.Is(err, errs.BadInput) {
 		t.Errorf("Add(alice again) = %v", err)
 	}
 	carol := NewUser("carol")
@@ -290,7 +292,7 @@ func TestUsersTableAddSaveRemove(t *testing.T) {
 		t.Errorf("Add(carol with bob's uid) = %v", err)
 	}
 	bad := NewUser("x:y")
-	if err := back.Add(bad); !errors.Is(err, ErrBadInput) {
+	if err := back.Add(bad); !errs.Is(err, errs.BadInput) {
 		t.Errorf("Add(x:y) = %v", err)
 	}
 	if len(back.Users()) != 2 {
@@ -300,7 +302,7 @@ func TestUsersTableAddSaveRemove(t *testing.T) {
 	if err != nil || removed.Name != "alice" {
 		t.Fatalf("Remove(alice) = %+v, %v", removed, err)
 	}
-	if _, err := back.Remove("alice"); !errors.Is(err, ErrNoSuchUser) || !errors.Is(err, ErrBadInput) {
+	if _, err := back.Remove("alice"); !errors.Is(err, ErrNoSuchUser) || !errs.Is(err, errs.BadInput) {
 		t.Errorf("Remove(alice again) = %v", err)
 	}
 	if err := back.Save(path); err != nil {

@@ -9,14 +9,15 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/lazyregexp"
-	"github.com/ipabr/ipabr/internal/process"
 )
 
 // Lock is the resolved set of wheels for one series.
@@ -81,24 +82,45 @@ func (l *Lock) IPASource() string {
 
 // Command is the ipabr command line that makes this lock again.
 func (l *Lock) Command() string {
-	cmd := LockCommand(l.Series, l.GitURL, l.GitRef, l.Extras)
-	if l.IPARequested != "" {
-		cmd += " --ipa-version " + process.Quote(l.IPARequested)
-	}
-	return cmd
+	return ConfiguredLockCommand(l.Series, l.GitURL, l.GitRef, nil, l)
 }
 
 // LockCommand is `ipabr ipa lock` for a series with its git source and
-// extra requirements.
+// extra requirements. The series and a release version need no quotes (their
+// characters are checked); the source and the requirements are quoted
+// whole, as the package's make code writes them (IRONIC_PYTHON_AGENT_LOCK_CMD
+// in ironic-python-agent.mk; rules_test.go checks that both agree).
 func LockCommand(series, gitURL, gitRef string, extras []string) string {
-	parts := []string{"ipabr", "ipa", "lock", "--release", process.Quote(series)}
+	parts := []string{"ipabr", "ipa", "lock", "--release", series}
 	if gitURL != "" {
-		parts = append(parts, "--ipa-source", process.Quote(gitURL+"@"+gitRef))
+		parts = append(parts, "--ipa-source", "'"+gitURL+"@"+gitRef+"'")
 	}
 	for _, e := range extras {
-		parts = append(parts, "--extra", process.Quote(e))
+		parts = append(parts, "--extra", "'"+e+"'")
 	}
 	return strings.Join(parts, " ")
+}
+
+// ConfiguredLockCommand is the command that makes the lock a configuration
+// asks for, given the series' current lock (nil when it has none): the
+// configuration's extras and then the lock's others, and the lock's
+// requested IPA release.
+func ConfiguredLockCommand(series, gitURL, gitRef string, extras []string, current *Lock) string {
+	all := append([]string(nil), extras...)
+	version := ""
+	if current != nil {
+		for _, e := range current.Extras {
+			if !slices.Contains(all, e) {
+				all = append(all, e)
+			}
+		}
+		version = current.IPARequested
+	}
+	cmd := LockCommand(series, gitURL, gitRef, all)
+	if version != "" {
+		cmd += " --ipa-version " + version
+	}
+	return cmd
 }
 
 var (
@@ -107,8 +129,10 @@ var (
 	urlRE      = lazyregexp.New(`^(https?|file)://[A-Za-z0-9._~%/:@=,;!*()-]+$`)
 	filenameRE = lazyregexp.New(`^[A-Za-z0-9._-]+\.whl$`)
 	sha256RE   = lazyregexp.New(`^[0-9a-f]{64}$`)
-	// extraRE is a requirement as the lock, Kconfig and make carry it.
-	extraRE = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~;:"()@/]*$`)
+	// extraRE is a requirement as the lock, Kconfig and make carry it: no
+	// double quote either, which Buildroot's qstrip removes from a value
+	// (rules_test.go found it gone from the make code's lock command).
+	extraRE = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9._\-\[\],<>=!~;:()@/]*$`)
 )
 
 // ValidateExtra checks an --extra requirement: one PEP 508 requirement
@@ -119,7 +143,7 @@ func ValidateExtra(e string) error {
 		return nil // a wheel file, checked when read
 	}
 	if !extraRE.MatchString(e) {
-		return fmt.Errorf("--extra %q: write one requirement without spaces, '#', '$', quotes other than \" or backslashes (such as my-hardware-manager>=1.0)", e)
+		return errs.BadInputf("%q is not one requirement: write it without spaces, '#', '$', quotes or backslashes (such as my-hardware-manager>=1.0)", e)
 	}
 	return nil
 }

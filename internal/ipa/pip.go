@@ -167,8 +167,11 @@ type PipRequest struct {
 	Constraints  []byte
 	// Args are further requirements: IPA itself (a requirement or a wheel).
 	Args []string
-	// Extras are the --extra requirements (custom hardware managers).
+	// Extras are the extra requirements (custom hardware managers).
 	Extras []string
+	// ExtraFrom names where each extra came from, for messages (a flag, a
+	// .config symbol); "--extra" when it is not there.
+	ExtraFrom map[string]string
 	// Keep are name==version constraints that hold the previous lock's
 	// versions of what upper-constraints does not pin.
 	Keep []string
@@ -233,6 +236,9 @@ type PipError struct {
 	Cmd    string
 	Output string
 }
+
+// ErrorDetail is pip's command line, shown with --verbose.
+func (e *PipError) ErrorDetail() string { return e.Cmd }
 
 func (e *PipError) Error() string {
 	return fmt.Sprintf("pip failed: %s", e.Output)
@@ -332,7 +338,7 @@ func classifyPip(out string, r *PipRequest) error {
 	if strings.Contains(out, shimFailure) {
 		return fmt.Errorf("%s: the lock would be resolved for the host's Python, not the image's; name an interpreter with pip %s to %s with --python", shimFailure, MinPip, NewestPip)
 	}
-	if causes := conflictCauses(out, r.Extras, r.Keep); len(causes) > 0 {
+	if causes := conflictCauses(out, r.Extras, r.ExtraFrom, r.Keep); len(causes) > 0 {
 		return &ConflictError{Causes: causes}
 	}
 	if m := noMatchRE.FindStringSubmatch(out); m != nil {
@@ -351,11 +357,16 @@ func classifyPip(out string, r *PipRequest) error {
 
 // conflictCauses reads pip's "The conflict is caused by:" block, naming
 // each side: upper-constraints, the previous lock (keep), a requirement
-// (requirements.txt or --extra), or the package whose dependency it is.
-func conflictCauses(out string, extras, keep []string) []string {
-	isExtra := map[string]bool{}
+// (requirements.txt or an extra, named by where it came from), or the
+// package whose dependency it is.
+func conflictCauses(out string, extras []string, from map[string]string, keep []string) []string {
+	extraFrom := map[string]string{}
 	for _, e := range extras {
-		isExtra[strings.Join(strings.Fields(e), "")] = true
+		name := from[e]
+		if name == "" {
+			name = "--extra"
+		}
+		extraFrom[strings.Join(strings.Fields(e), "")] = name
 	}
 	isKept := map[string]bool{}
 	for _, k := range keep {
@@ -384,8 +395,8 @@ func conflictCauses(out string, extras, keep []string) []string {
 			line = "upper-constraints pins " + userReqRE.FindStringSubmatch(line)[1]
 		case userRequestRE.MatchString(line):
 			req := userRequestRE.FindStringSubmatch(line)[1]
-			if isExtra[strings.Join(strings.Fields(req), "")] {
-				line = "--extra " + req
+			if name, ok := extraFrom[strings.Join(strings.Fields(req), "")]; ok {
+				line = name + " " + req
 			} else {
 				line = "requirement " + req + " (IPA's requirements.txt or IPA itself)"
 			}

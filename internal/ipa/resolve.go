@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/process"
 )
@@ -29,6 +30,8 @@ type Options struct {
 	// GitURL and GitRef build IPA from git instead (--ipa-source).
 	GitURL, GitRef string
 	Extras         []string
+	// ExtraFrom names where each extra came from (see PipRequest).
+	ExtraFrom map[string]string
 	// Previous is the lock being replaced, if any: the wheels
 	// upper-constraints does not pin stay at its versions.
 	Previous *Lock
@@ -53,16 +56,24 @@ func (o *Options) say(format string, a ...any) {
 func ParseSource(s string) (gitURL, ref string, err error) {
 	i := strings.LastIndexByte(s, '@')
 	if i <= 0 || i == len(s)-1 || strings.Contains(s[i+1:], ":") {
-		return "", "", fmt.Errorf("--ipa-source %q: write GIT_URL@REF (a branch, tag, refs/... or commit id), such as https://opendev.org/openstack/ironic-python-agent@master", s)
+		return "", "", errs.BadInputf("%q is not a git source: write GIT_URL@REF (a branch, tag, refs/... or commit id), such as https://opendev.org/openstack/ironic-python-agent@master", s)
 	}
 	gitURL, ref = s[:i], s[i+1:]
 	if strings.ContainsAny(gitURL+ref, " \t\n'\"$#\\") {
-		return "", "", fmt.Errorf("--ipa-source %q has spaces, quotes or make/shell characters", s)
+		return "", "", errs.BadInputf("%q has spaces, quotes or make/shell characters", s)
 	}
 	return gitURL, ref, nil
 }
 
 var versionRE = lazyregexp.New(`^[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?$`)
+
+// ValidateVersion checks an IPA release version (--ipa-version).
+func ValidateVersion(v string) error {
+	if !versionRE.MatchString(v) {
+		return errs.BadInputf("%q is not a release version such as 11.1.0", v)
+	}
+	return nil
+}
 
 // MakeLock fetches the series' requirements and constraints, resolves them
 // with pip and returns the lock; nothing is written.
@@ -76,8 +87,10 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 	if err := ValidateGlibc(o.Target.Glibc); err != nil {
 		return nil, err
 	}
-	if o.IPAVersion != "" && !versionRE.MatchString(o.IPAVersion) {
-		return nil, fmt.Errorf("--ipa-version %q is not a release version such as 11.1.0", o.IPAVersion)
+	if o.IPAVersion != "" {
+		if err := ValidateVersion(o.IPAVersion); err != nil {
+			return nil, err
+		}
 	}
 	for _, e := range o.Extras {
 		if err := ValidateExtra(e); err != nil {
@@ -154,6 +167,7 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 	}
 
 	var extras []string
+	extraFrom := map[string]string{}
 	for _, e := range o.Extras {
 		if strings.HasSuffix(e, ".whl") {
 			abs, err := filepath.Abs(e)
@@ -161,13 +175,15 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 				return nil, err
 			}
 			if _, err := os.Stat(abs); err != nil {
-				return nil, fmt.Errorf("--extra %s: %v", e, err)
+				return nil, errs.BadInputf("extra requirement %s: %v", e, err)
 			}
 			local = append(local, abs)
 			extras = append(extras, abs)
+			extraFrom[abs] = o.ExtraFrom[e]
 			continue
 		}
 		extras = append(extras, e)
+		extraFrom[e] = o.ExtraFrom[e]
 	}
 
 	pinned := constraintNames(uc.Data)
@@ -197,6 +213,7 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 		Args:         []string{ipaArg},
 		Extras:       extras,
 		Keep:         keep,
+		ExtraFrom:    extraFrom,
 		Dir:          filepath.Join(work, "pip"),
 	})
 	if err != nil {

@@ -371,7 +371,7 @@ func TestLockExtrasAndGitSource(t *testing.T) {
 	if hex.EncodeToString(sum[:]) != agent.SHA256 || agent.Size != int64(len(agent.Local)) {
 		t.Error("the built wheel's sha256 or size is not its own")
 	}
-	if !strings.Contains(l.Command(), "--ipa-source "+o.IPAURL+"@stable/2026.1") {
+	if !strings.Contains(l.Command(), "--ipa-source '"+o.IPAURL+"@stable/2026.1'") {
 		t.Errorf("regenerate command %q", l.Command())
 	}
 	ext := t.TempDir()

@@ -8,13 +8,13 @@
 package ipa
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
@@ -42,14 +42,14 @@ var seriesRE = lazyregexp.New(`^[a-z0-9][a-z0-9.-]{0,31}$`)
 // a path, a git ref, a make variable and a shell command.
 func ValidateSeries(s string) error {
 	if s == "" {
-		return fmt.Errorf("the series is empty; name an OpenStack series such as %s or %s", DefaultSeries, Master)
+		return errs.BadInputf("the series is empty; name an OpenStack series such as %s or %s", DefaultSeries, Master)
 	}
 	if !seriesRE.MatchString(s) || strings.Contains(s, "..") {
 		shown := strconv.Quote(s)
 		if strings.HasPrefix(s, "stable/") {
-			return fmt.Errorf("%s is a branch, not a series: use %s", shown, strings.TrimPrefix(s, "stable/"))
+			return errs.BadInputf("%s is a branch, not a series: use %s", shown, strings.TrimPrefix(s, "stable/"))
 		}
-		return fmt.Errorf("%s is not an OpenStack series name (lowercase letters, digits, '.' and '-' only, such as %s or %s)", shown, DefaultSeries, Master)
+		return errs.BadInputf("%s is not an OpenStack series name (lowercase letters, digits, '.' and '-' only, such as %s or %s)", shown, DefaultSeries, Master)
 	}
 	return nil
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
 
+	"github.com/ipabr/ipabr/internal/errs"
+	"github.com/ipabr/ipabr/internal/gitsub"
 	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
@@ -41,6 +43,9 @@ type UnknownSeriesError struct {
 	Known  []string // the series the repository has, when it could list them
 }
 
+// ErrorKind: a series that does not exist is bad input.
+func (e *UnknownSeriesError) ErrorKind() errs.Kind { return errs.BadInput }
+
 func (e *UnknownSeriesError) Error() string {
 	msg := fmt.Sprintf("no OpenStack series %q in %s (no branch %s)", e.Series, e.URL, Branch(e.Series))
 	if len(e.Known) > 0 {
@@ -51,6 +56,9 @@ func (e *UnknownSeriesError) Error() string {
 
 // UnknownRefError is a --ipa-source ref the repository does not have.
 type UnknownRefError struct{ URL, Ref string }
+
+// ErrorKind: a ref that does not exist is bad input.
+func (e *UnknownRefError) ErrorKind() errs.Kind { return errs.BadInput }
 
 func (e *UnknownRefError) Error() string {
 	return fmt.Sprintf("%s has no branch or tag %q (name a branch, a tag, a full ref such as refs/changes/45/123445/3, or a commit id)", e.URL, e.Ref)
@@ -157,6 +165,10 @@ func gitUnreachable(url string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	var fe *gitsub.FetchError
+	if errors.As(err, &fe) {
+		err = fe.Err
+	}
 	if errors.Is(err, transport.ErrRepositoryNotFound) {
 		return &UnreachableError{What: "git repository", URL: url, Err: errors.New("no repository there")}
 	}
@@ -235,23 +247,10 @@ func fetchGitFile(ctx context.Context, url, series, path string, o FetchOptions)
 	return res, nil
 }
 
-// shallowFetch fetches spec at depth (0: full history). Servers that
-// cannot serve a shallow fetch (go-git's own file transport) get a full one.
+// shallowFetch fetches spec at depth (0: full history) the way gitsub
+// fetches, naming an unreachable repository as such.
 func shallowFetch(ctx context.Context, repo *git.Repository, url string, spec config.RefSpec, depth int) error {
-	err := repo.FetchContext(ctx, &git.FetchOptions{
-		RemoteName: "origin",
-		RefSpecs:   []config.RefSpec{spec},
-		Depth:      depth,
-		Tags:       git.NoTags,
-		Force:      true,
-	})
-	if errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return nil
-	}
-	if err != nil && depth > 0 && strings.Contains(err.Error(), "shallow") {
-		return shallowFetch(ctx, repo, url, spec, 0)
-	}
-	if err != nil {
+	if err := gitsub.Fetch(ctx, repo, url, depth, nil, spec); err != nil {
 		return gitUnreachable(url, err)
 	}
 	return nil
@@ -405,11 +404,25 @@ func CheckoutSource(ctx context.Context, url, ref, dir string) (*Checkout, error
 		return nil, err
 	}
 	const local = "refs/ipabr/source"
-	spec := config.RefSpec("+" + want + ":" + local)
+	spec := config.RefSpec("+" + want + ":" + local) // deepened below for the version
 	var commit plumbing.Hash
-	err = shallowFetch(ctx, repo, url, spec, 1)
-	switch {
-	case err == nil:
+	if commitRE.MatchString(want) {
+		// By id, or as gitsub finds a commit a server refuses to serve so.
+		commit = plumbing.NewHash(want)
+		if _, err := gitsub.FetchCommit(ctx, repo, url, commit, gitsub.CommitOptions{Depth: 1, Ref: local}); err != nil {
+			var nr *gitsub.NotReachableError
+			if errors.As(err, &nr) {
+				return nil, errs.BadInputf("%w; name a branch, tag or ref", err)
+			}
+			return nil, gitUnreachable(url, err)
+		}
+		if _, err := repo.Reference(local, true); err != nil {
+			spec = "+refs/heads/*:refs/remotes/origin/*" // it came with the branches' history
+		}
+	} else {
+		if err := shallowFetch(ctx, repo, url, spec, 1); err != nil {
+			return nil, err
+		}
 		r, err := repo.Reference(local, true)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s did not arrive: %v", url, ref, err)
@@ -423,24 +436,6 @@ func CheckoutSource(ctx context.Context, url, ref, dir string) (*Checkout, error
 			}
 			commit = c.Hash
 		}
-	case errors.Is(err, git.ErrExactSHA1NotSupported):
-		// The server serves no commit by id: fetch the branches, ever
-		// deeper, until the commit arrives.
-		commit = plumbing.NewHash(want)
-		spec = config.RefSpec("+refs/heads/*:refs/remotes/origin/*")
-		found := false
-		for depth := 64; depth <= 4096 && !found; depth *= 8 {
-			if err := shallowFetch(ctx, repo, url, spec, depth); err != nil {
-				return nil, err
-			}
-			_, cerr := repo.CommitObject(commit)
-			found = cerr == nil
-		}
-		if !found {
-			return nil, fmt.Errorf("%s does not serve commits by id and %s is not among the last 4096 commits of its branches; name a branch, tag or ref", url, ref)
-		}
-	default:
-		return nil, err
 	}
 	wt, err := repo.Worktree()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
@@ -31,7 +32,7 @@ var (
 // ValidatePython checks a major.minor Python version.
 func ValidatePython(v string) error {
 	if !pythonVersionRE.MatchString(v) {
-		return fmt.Errorf("%q is not a Python 3 version as major.minor (such as 3.14)", v)
+		return errs.BadInputf("%q is not a Python 3 version as major.minor (such as 3.14)", v)
 	}
 	return nil
 }
@@ -52,7 +53,7 @@ func ReadPython(buildroot string) (string, error) {
 // ValidateGlibc checks a glibc version as major.minor.
 func ValidateGlibc(v string) error {
 	if !glibcVersionRE.MatchString(v) {
-		return fmt.Errorf("%q is not a glibc version as major.minor (such as 2.41)", v)
+		return errs.BadInputf("%q is not a glibc version as major.minor (such as 2.41)", v)
 	}
 	return nil
 }
@@ -76,7 +77,7 @@ const BootlinGlibcVar = "IRONIC_PYTHON_AGENT_BOOTLIN_GLIBC_"
 func ReadGlibc(buildroot, external string, config map[string]string) (string, error) {
 	if config != nil && config["BR2_TOOLCHAIN_EXTERNAL"] == "y" {
 		if config["BR2_TOOLCHAIN_EXTERNAL_BOOTLIN"] != "y" {
-			return "", errors.New("the configuration's external toolchain does not say which glibc it has; pass --glibc-version (major.minor, such as 2.41)")
+			return "", errs.BadInputf("the configuration's external toolchain does not say which glibc it has; pass --glibc-version (major.minor, such as 2.41)")
 		}
 		return bootlinGlibc(buildroot, external, config)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/process/processtest"
 	"github.com/ipabr/ipabr/internal/testenv"
 )
 
@@ -315,12 +316,13 @@ func TestWheelFilename(t *testing.T) {
 }
 
 func TestValidateExtraAndSource(t *testing.T) {
-	for _, ok := range []string{"my-hardware-manager", "my_hwm>=1.0,<2", `hwm;python_version>="3.12"`, "hwm[extra]==1.0", "./dist/hwm-1.0-py3-none-any.whl"} {
+	for _, ok := range []string{"my-hardware-manager", "my_hwm>=1.0,<2", "hwm;sys_platform!=win32", "hwm[extra]==1.0", "./dist/hwm-1.0-py3-none-any.whl"} {
 		if err := ValidateExtra(ok); err != nil {
 			t.Errorf("ValidateExtra(%q) = %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "hwm >= 1", "hwm#x", "$(shell id)", "hwm'", "`id`", "a\\b", "-r/etc/passwd", "--index-url=http://evil"} {
+	// A double quote does not survive Buildroot's qstrip.
+	for _, bad := range []string{"", "hwm >= 1", "hwm#x", `hwm;python_version>="3.12"`, "$(shell id)", "hwm'", "`id`", "a\\b", "-r/etc/passwd", "--index-url=http://evil"} {
 		if err := ValidateExtra(bad); err == nil {
 			t.Errorf("ValidateExtra(%q) accepted it", bad)
 		}
@@ -524,12 +526,13 @@ func TestCheckPipVersions(t *testing.T) {
 		"pip 9.0.1 from /usr/lib/python2.7/dist-packages (python 2.7)":       true,
 		"pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)\n": false,
 	} {
-		rec := &process.Recorder{Handler: func(c process.Cmd) error {
+		stub := processtest.New(t)
+		stub.Register(`^python3 -m pip --version$`, func(c process.Cmd) error {
 			fmt.Fprintln(c.Stdout, line)
 			return nil
-		}}
-		info, err := CheckPip(context.Background(), rec, "")
-		if got := rec.Commands(); len(got) != 1 || got[0] != "python3 -m pip --version" {
+		})
+		info, err := CheckPip(context.Background(), stub, "")
+		if got := stub.Commands(); len(got) != 1 || got[0] != "python3 -m pip --version" {
 			t.Errorf("commands %q", got)
 		}
 		var old *PipTooOldError
@@ -549,11 +552,12 @@ func TestCheckPipVersions(t *testing.T) {
 			}
 		}
 	}
-	rec := &process.Recorder{Handler: func(c process.Cmd) error {
+	stub := processtest.New(t)
+	stub.Register(`^/opt/py/bin/python3 -m pip --version$`, func(c process.Cmd) error {
 		fmt.Fprintln(c.Stdout, "Python 3.11.2")
 		return nil
-	}}
-	if _, err := CheckPip(context.Background(), rec, "/opt/py/bin/python3"); err == nil || !strings.Contains(err.Error(), "/opt/py/bin/python3 -m pip --version printed") {
+	})
+	if _, err := CheckPip(context.Background(), stub, "/opt/py/bin/python3"); err == nil || !strings.Contains(err.Error(), "/opt/py/bin/python3 -m pip --version printed") {
 		t.Errorf("an unknown answer: %v", err)
 	}
 }

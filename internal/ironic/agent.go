@@ -252,6 +252,15 @@ func faultstring(data []byte) string {
 	return Snippet(data)
 }
 
+// The short connection errors ConnError returns: one value each, so that
+// two attempts that failed alike compare equal.
+var (
+	ErrRefused  = errors.New("connection refused")
+	ErrReset    = errors.New("connection reset")
+	ErrClosed   = errors.New("connection closed without an answer")
+	ErrNoAnswer = errors.New("no answer (request timed out)")
+)
+
 // ConnError shortens a failed request to what matters while a guest boots,
 // without the ephemeral addresses that make every attempt's message differ.
 func ConnError(err error) error {
@@ -260,15 +269,15 @@ func ConnError(err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return errors.New("connection refused")
+		return ErrRefused
 	case errors.Is(err, syscall.ECONNRESET):
-		return errors.New("connection reset")
+		return ErrReset
 	// net/http reports a connection the server closed before answering
-	// as EOF, or with this message when it had been idle.
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "server closed idle connection"):
-		return errors.New("connection closed without an answer")
+	// as EOF (the clients here keep no idle connections to be closed).
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return ErrClosed
 	case errors.As(err, &ne) && ne.Timeout():
-		return errors.New("no answer (request timed out)")
+		return ErrNoAnswer
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

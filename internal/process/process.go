@@ -1,5 +1,5 @@
 // Package process is the one door to external programs. Commands describe a
-// process as a Cmd and hand it to a Runner; tests swap in a Recorder.
+// process as a Cmd and hand it to a Runner; tests swap in processtest.Stub.
 package process
 
 import (
@@ -239,35 +239,4 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf)
-}
-
-// Recorder is a Runner for tests: it records every Cmd and answers with
-// Handler (nil means success with no output).
-type Recorder struct {
-	mu      sync.Mutex
-	Calls   []Cmd
-	Handler func(c Cmd) error
-}
-
-// Run records c and calls the handler.
-func (r *Recorder) Run(_ context.Context, c Cmd) error {
-	r.mu.Lock()
-	r.Calls = append(r.Calls, c)
-	h := r.Handler
-	r.mu.Unlock()
-	if h == nil {
-		return nil
-	}
-	return h(c)
-}
-
-// Commands returns the recorded command lines.
-func (r *Recorder) Commands() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, c := range r.Calls {
-		out = append(out, c.String())
-	}
-	return out
 }

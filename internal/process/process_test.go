@@ -97,19 +97,3 @@ func TestCancelKillsWholeGroup(t *testing.T) {
 	}
 	t.Fatalf("grandchild %d survived cancellation", grandchild)
 }
-
-func TestRecorder(t *testing.T) {
-	r := &Recorder{Handler: func(c Cmd) error {
-		if c.Name == "fail" {
-			return errors.New("no")
-		}
-		return nil
-	}}
-	_ = r.Run(context.Background(), Cmd{Name: "make", Args: []string{"-C", "a b"}})
-	if err := r.Run(context.Background(), Cmd{Name: "fail"}); err == nil {
-		t.Fatal("handler error not returned")
-	}
-	if got := strings.Join(r.Commands(), ";"); got != "make -C 'a b';fail" {
-		t.Fatalf("recorded %q", got)
-	}
-}

@@ -90,8 +90,8 @@ func Probe(ctx context.Context, client *http.Client, base string) (*Answer, erro
 		}
 		err = fmt.Errorf("GET /v1/status: not a JSON object: %s", ironic.Snippet(body))
 	}
-	if err.Error() == rootErr.Error() {
-		return nil, rootErr
+	if rootErr == err {
+		return nil, rootErr // both requests failed alike (ironic's short connection errors): said once
 	}
 	return nil, fmt.Errorf("%v; %v", rootErr, err)
 }

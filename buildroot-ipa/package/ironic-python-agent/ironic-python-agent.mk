@@ -12,17 +12,24 @@
 # BR2_PRIMARY_SITE, fetched by "make source".
 IRONIC_PYTHON_AGENT_SERIES = $(call qstrip,$(BR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES))
 
-# A series is lowercase letters, digits, '.' and '-': it names a directory
-# and goes into a shell command. Another name must not reach the package's
+# A series is at most 32 lowercase letters, digits, '.' and '-', starting
+# with a letter or digit and without "..": it names a directory and goes
+# into a shell command. Another name must not reach the package's
 # definition (Buildroot cannot carry a version such as "a;b"): the package
-# then has the version "invalid" and the build stops below.
+# then has the version "invalid" and the build stops below. ipabr checks
+# the same rule (ValidateSeries in internal/ipa/series.go; rules_test.go
+# checks that both agree).
 IRONIC_PYTHON_AGENT_SERIES_CHARS = a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9 . -
 IRONIC_PYTHON_AGENT_STRIP = $(if $(2),$(call IRONIC_PYTHON_AGENT_STRIP,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
+# Each character of $(1) that $(2) lists, followed by a space: the
+# characters as words, to count them.
+IRONIC_PYTHON_AGENT_SPREAD = $(if $(2),$(call IRONIC_PYTHON_AGENT_SPREAD,$(subst $(firstword $(2)),$(firstword $(2)) ,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(1))
 IRONIC_PYTHON_AGENT_SERIES_BAD = $(strip \
 	$(if $(filter-out 1,$(words $(IRONIC_PYTHON_AGENT_SERIES))),y) \
 	$(call IRONIC_PYTHON_AGENT_STRIP,$(IRONIC_PYTHON_AGENT_SERIES),$(IRONIC_PYTHON_AGENT_SERIES_CHARS)) \
 	$(findstring ..,$(IRONIC_PYTHON_AGENT_SERIES)) \
-	$(filter .% -%,$(IRONIC_PYTHON_AGENT_SERIES)))
+	$(filter .% -%,$(IRONIC_PYTHON_AGENT_SERIES)) \
+	$(if $(word 33,$(call IRONIC_PYTHON_AGENT_SPREAD,$(IRONIC_PYTHON_AGENT_SERIES),$(IRONIC_PYTHON_AGENT_SERIES_CHARS))),y))
 
 IRONIC_PYTHON_AGENT_VERSION = $(if $(IRONIC_PYTHON_AGENT_SERIES_BAD),invalid,$(IRONIC_PYTHON_AGENT_SERIES))
 IRONIC_PYTHON_AGENT_SOURCE =
@@ -111,7 +118,8 @@ else
 include $(IRONIC_PYTHON_AGENT_LOCK)
 endif
 
-# The command that makes the lock this configuration asks for.
+# The command that makes the lock this configuration asks for
+# (ConfiguredLockCommand in internal/ipa/lock.go writes the same).
 IRONIC_PYTHON_AGENT_LOCK_CMD = $(strip ipabr ipa lock --release $(IRONIC_PYTHON_AGENT_SERIES) \
 	$(if $(IRONIC_PYTHON_AGENT_GIT_URL),--ipa-source '$(IRONIC_PYTHON_AGENT_GIT_URL)@$(IRONIC_PYTHON_AGENT_GIT_REF)') \
 	$(foreach e,$(IRONIC_PYTHON_AGENT_EXTRA) $(filter-out $(IRONIC_PYTHON_AGENT_EXTRA),$(IRONIC_PYTHON_AGENT_LOCK_EXTRA)),--extra '$(e)') \
@@ -139,8 +147,9 @@ endif # series name
 # Without a usable lock, a build stops at once, before anything else is
 # built; goals that only read metadata (show-info, savedefconfig,
 # *-show-depends, printvars, ...) keep working. Any other way of reaching
-# the package stops at its download step.
-IRONIC_PYTHON_AGENT_BUILD_GOALS = all world source ironic-python-agent \
+# the package stops at its download step. ipabr build makes the lock first
+# for the same goals (internal/ipa/goals.go; a test checks they agree).
+IRONIC_PYTHON_AGENT_BUILD_GOALS = all world source ironic-python-agent target-finalize rootfs-% \
 	$(addprefix ironic-python-agent-,source extract patch configure build \
 		install install-target install-images rebuild reinstall reconfigure)
 

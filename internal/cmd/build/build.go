@@ -4,14 +4,16 @@ package build
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ipabr/ipabr/internal/cmd/configure"
-	ipacmd "github.com/ipabr/ipabr/internal/cmd/ipa"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/errs"
+	"github.com/ipabr/ipabr/internal/term"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // Options are build's inputs.
@@ -35,11 +37,11 @@ func NewCmdBuild(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Short: "Build the image (or the named make targets) with progress and a full log",
 		Long: `Configure the output directory from the default defconfig if it has no
 .config, then run make (all, or the named targets). The full make output goes
-to <output>/build.log; a terminal shows one live progress line instead (-v shows
+to OUTPUT/build.log (OUTPUT: the output directory); a terminal shows one live progress line instead (-v shows
 the raw output too), other outputs get one timestamped line per package step.
 
-On success ipabr prints the files in <output>/images with their sizes and
-sha256 sums and writes <output>/images/SHA256SUMS. On failure it prints the
+On success ipabr prints the files in OUTPUT/images with their sizes and
+sha256 sums and writes OUTPUT/images/SHA256SUMS. On failure it prints the
 failing package and step, the last 40 lines of the log and the log's path, and
 exits 1. Ctrl-C or SIGTERM stops make's whole process group and exits 130;
 rerunning continues where Buildroot's stamps allow.
@@ -70,7 +72,7 @@ refuses to start, listing them, when some are missing: prefetch with
 	cmd.Flags().IntVarP(&opts.Jobs, "jobs", "j", 0, "top-level make jobs (needs BR2_PER_PACKAGE_DIRECTORIES=y)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as a JSON object")
 	cmd.Flags().BoolVarP(&opts.KeepGoing, "keep-going", "k", false, "keep building other packages after a failure (make -k)")
-	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "build in a fresh output/<unix-time>-XXXXXX")
+	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "build in a fresh output/UNIXTIME-XXXXXX")
 	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "refuse to start when dl/ lacks a file the build needs (see 'ipabr source')")
 	return cmd
 }
@@ -78,48 +80,64 @@ refuses to start, listing them, when some are missing: prefetch with
 func runBuild(opts *Options) error {
 	f := opts.Factory
 	if opts.Jobs < 0 {
-		return cmdutil.UsageError("--jobs must be 1 or more, not %d", opts.Jobs)
+		return errs.At(errs.Flag("--jobs"), errs.BadInputf("must be 1 or more, not %d", opts.Jobs))
 	}
 	s, err := f.Settings()
 	if err != nil {
 		return err
 	}
-	out, err := cmdutil.OpenOutput(s, opts.Unique, f.Now())
+	w, err := f.OpenWorkspace(s, opts.Unique)
 	if err != nil {
 		return err
 	}
-	defer out.Close()
-	cfg, _, err := configure.Ensure(opts.Context, f, s, out)
+	defer w.Close()
+	cfg, _, err := w.Ensure(opts.Context, f.IOStreams.ErrOut)
 	if err != nil {
 		return err
 	}
-	// The agent's lock (issue 5): made first when the series has none.
+	// The agent's lock: made first when the series has none.
 	if !opts.Offline {
-		if err := ipacmd.LockIfMissing(opts.Context, f, s, cfg, opts.Targets); err != nil {
+		if err := f.Locker(s).EnsureLock(opts.Context, cfg, opts.Targets); err != nil {
 			return err
 		}
-	} else if err := checkOffline(opts.Context, f, s, out); err != nil { // farm.go
+	} else if err := w.CheckOffline(opts.Context); err != nil {
+		printMissing(f.IOStreams.ErrOut, s.Verbose, err)
 		return err
 	}
 	var args []string
 	if opts.Jobs > 0 {
 		if !cfg.Enabled("BR2_PER_PACKAGE_DIRECTORIES") {
-			return cmdutil.UsageError("--jobs needs BR2_PER_PACKAGE_DIRECTORIES=y: without per-package directories Buildroot's top-level make must run serially (it already builds each package with BR2_JLEVEL jobs); enable it with 'ipabr menuconfig' (Build options) or drop --jobs")
+			return errs.At(errs.Flag("--jobs"), errs.BadInputf("needs BR2_PER_PACKAGE_DIRECTORIES=y: without per-package directories Buildroot's top-level make must run serially (it already builds each package with BR2_JLEVEL jobs); enable it with 'ipabr menuconfig' (Build options) or drop --jobs"))
 		}
 		args = append(args, fmt.Sprintf("-j%d", opts.Jobs))
 	}
 	if opts.KeepGoing {
 		args = append(args, "-k")
 	}
-	res, err := Run(opts.Context, f, s, out, append(args, opts.Targets...))
+	res, err := w.Build(opts.Context, append(args, opts.Targets...), term.NewBuildDisplay(f.Notes(s), f.Now))
 	if opts.JSON && res != nil {
-		enc := json.NewEncoder(f.IOStreams.Out)
-		enc.SetIndent("", "  ")
-		if encErr := enc.Encode(res); encErr != nil && err == nil {
-			err = encErr
-		}
-	} else if err == nil {
-		PrintImages(f, s, res)
+		return cmdutil.PrintJSONResult(f.IOStreams.Out, res, err)
+	}
+	if err == nil {
+		fmt.Fprint(f.IOStreams.Out, res.ImagesTable(s.Project))
 	}
 	return err
+}
+
+// printMissing lists the files a *workspace.MissingDownloadsError names
+// (the first 50 without verbose).
+func printMissing(w io.Writer, verbose bool, err error) {
+	var missing *workspace.MissingDownloadsError
+	if !errors.As(err, &missing) {
+		return
+	}
+	fmt.Fprintf(w, "missing from %s:\n", missing.DL)
+	const show = 50
+	for i, m := range missing.Missing {
+		if i == show && !verbose {
+			fmt.Fprintf(w, "  … and %d more (-v lists them all)\n", len(missing.Missing)-show)
+			break
+		}
+		fmt.Fprintf(w, "  %-60s (%s)\n", m.Path(missing.DL), m.Package)
+	}
 }

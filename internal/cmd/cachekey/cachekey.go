@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipabr/ipabr/internal/cachekey"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/gitsub"
 )
 
@@ -69,7 +70,7 @@ func runCacheKey(opts *Options) error {
 			known = known || k == opts.For
 		}
 		if !known {
-			return cmdutil.UsageError("--for must be one of %s, not %q", strings.Join(cachekey.Kinds, ", "), opts.For)
+			return errs.BadInputf("--for must be one of %s, not %q", strings.Join(cachekey.Kinds, ", "), opts.For)
 		}
 		kinds = []string{opts.For}
 	}
@@ -79,13 +80,13 @@ func runCacheKey(opts *Options) error {
 	}
 	sub, err := gitsub.Read(s.Project.Root)
 	if err != nil {
-		return cmdutil.UsageError("%v", err)
+		return errs.BadInputf("%v", err)
 	}
 	var keys []*cachekey.Key
 	for _, k := range kinds {
 		key, err := cachekey.Compute(k, cachekey.Options{Project: s.Project, Pin: sub.Commit.String(), Defconfig: s.Defconfig})
 		if err != nil {
-			return cmdutil.UsageError("cache key for %s: %v", k, err)
+			return errs.BadInputf("cache key for %s: %v", k, err)
 		}
 		keys = append(keys, key)
 	}

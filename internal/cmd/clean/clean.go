@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/project"
 )
@@ -60,33 +61,33 @@ func runClean(opts *Options) error {
 	p := s.Project
 	if opts.All {
 		if err := SafeToRemove(p, p.Output); err != nil {
-			return cmdutil.UsageError("%v", err)
+			return errs.BadInputf("%v", err)
 		}
 		if _, err := os.Stat(p.Output); os.IsNotExist(err) {
 			fmt.Fprintf(f.IOStreams.Out, "%s does not exist; nothing to remove\n", p.Rel(p.Output))
 			return nil
 		}
 	}
-	out, err := cmdutil.OpenOutput(s, false, f.Now())
+	out, err := f.OpenWorkspace(s, false)
 	if err != nil {
 		return err
 	}
 	defer out.Close()
 	if !opts.All {
-		return cmdutil.RunMake(opts.Context, f, out.Make, "clean")
+		return out.RunMake(opts.Context, f.IOStreams.Out, f.IOStreams.ErrOut, "clean")
 	}
 	if !opts.Yes {
 		if !f.IOStreams.IsStdinTTY() {
-			return cmdutil.UsageError("clean --all removes %s; pass --yes to confirm when not on a terminal", p.Rel(out.Dir))
+			return errs.BadInputf("clean --all removes %s; pass --yes to confirm when not on a terminal", p.Rel(out.Dir))
 		}
 		fmt.Fprintf(f.IOStreams.ErrOut, "Remove %s and everything in it? [y/N] ", p.Rel(out.Dir))
 		answer, _ := bufio.NewReader(f.IOStreams.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-			return cmdutil.Failure("not removed")
+			return errs.Failedf("not removed")
 		}
 	}
 	if err := removeOutput(p, out.Dir); err != nil {
-		return cmdutil.Failure("removing %s: %v", out.Dir, err)
+		return errs.Failedf("removing %s: %v", out.Dir, err)
 	}
 	fmt.Fprintf(f.IOStreams.Out, "removed %s\n", p.Rel(out.Dir))
 	return nil

@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	ipacmd "github.com/ipabr/ipabr/internal/cmd/ipa"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/ipa"
 	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/process"
@@ -47,7 +47,7 @@ is missing. Exits 1 when something mandatory is missing or too old.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
-			opts.Python = ipacmd.Python(f)
+			opts.Python = f.Value("ipa.python")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -251,7 +251,7 @@ func runDoctor(opts *Options) error {
 		fmt.Fprintf(opts.IO.Out, "\n%s\n", fix)
 	}
 	if missingMandatory > 0 {
-		return cmdutil.Failure("%d required dependenc%s missing or too old", missingMandatory, map[bool]string{true: "y is", false: "ies are"}[missingMandatory == 1])
+		return errs.Failedf("%d required dependenc%s missing or too old", missingMandatory, map[bool]string{true: "y is", false: "ies are"}[missingMandatory == 1])
 	}
 	return nil
 }

@@ -5,46 +5,58 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/process/processtest"
 	"github.com/ipabr/ipabr/internal/term"
 )
 
-// host fakes a machine: programs on PATH with the version line they print.
-func host(missing []string, versions map[string]string) (*Options, *term.IOStreams) {
+// host fakes a machine: programs on PATH with the version line they
+// print. Each program doctor finds is asked its --version once, and the
+// interpreter ipabr ipa lock runs its pip's.
+func host(t *testing.T, missing []string, versions map[string]string) (*Options, *term.IOStreams) {
 	io, _, _, _ := term.Test()
 	gone := map[string]bool{}
 	for _, m := range missing {
 		gone[m] = true
 	}
-	rec := &process.Recorder{Handler: func(c process.Cmd) error {
-		name := filepath.Base(c.Name)
-		if len(c.Args) == 3 && c.Args[0] == "-m" && c.Args[1] == "pip" {
-			// python3 -m pip --version, as pip and Python answer it.
-			if gone["pip"] {
-				fmt.Fprintln(c.Stderr, "/usr/bin/"+name+": No module named pip")
-				return errors.New("exit status 1")
+	stub := processtest.New(t)
+	for _, req := range Requirements {
+		for _, prog := range req.Programs {
+			if gone[prog] {
+				continue
 			}
-			line := "pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)"
-			if v, ok := versions["pip"]; ok {
+			line := "GNU " + prog + " 9.9.9"
+			if v, ok := versions[prog]; ok {
 				line = v
 			}
-			fmt.Fprintln(c.Stdout, line)
-			return nil
+			stub.Register("^"+regexp.QuoteMeta("/usr/bin/"+prog)+" --version$", func(c process.Cmd) error {
+				fmt.Fprintln(c.Stdout, line)
+				return nil
+			})
+			break
 		}
-		line := "GNU " + name + " 9.9.9"
-		if v, ok := versions[name]; ok {
+	}
+	stub.Register(` -m pip --version$`, func(c process.Cmd) error {
+		// As pip and Python answer it.
+		if gone["pip"] {
+			fmt.Fprintln(c.Stderr, "/usr/bin/"+filepath.Base(c.Name)+": No module named pip")
+			return errors.New("exit status 1")
+		}
+		line := "pip 23.0.1 from /usr/lib/python3/dist-packages/pip (python 3.11)"
+		if v, ok := versions["pip"]; ok {
 			line = v
 		}
 		fmt.Fprintln(c.Stdout, line)
 		return nil
-	}}
+	})
 	return &Options{
 		IO:      io,
-		Runner:  rec,
+		Runner:  stub,
 		Context: context.Background(),
 		LookPath: func(p string) (string, error) {
 			if gone[p] {
@@ -57,7 +69,7 @@ func host(missing []string, versions map[string]string) (*Options, *term.IOStrea
 }
 
 func TestDoctorAllPresent(t *testing.T) {
-	opts, io := host(nil, map[string]string{"git": "git version 2.39.5"})
+	opts, io := host(t, nil, map[string]string{"git": "git version 2.39.5"})
 	if err := runDoctor(opts); err != nil {
 		t.Fatalf("runDoctor: %v", err)
 	}
@@ -71,10 +83,10 @@ func TestDoctorAllPresent(t *testing.T) {
 }
 
 func TestDoctorMissingAndTooOld(t *testing.T) {
-	opts, io := host([]string{"g++", "c++", "rsync", "qemu-system-x86_64", "ncurses"}, map[string]string{"git": "git version 1.9.1"})
+	opts, io := host(t, []string{"g++", "c++", "rsync", "qemu-system-x86_64", "ncurses"}, map[string]string{"git": "git version 1.9.1"})
 	err := runDoctor(opts)
-	if cmdutil.Code(err) != cmdutil.ExitFailure {
-		t.Fatalf("exit code %d, want 1 (err %v)", cmdutil.Code(err), err)
+	if cmdutil.ExitCode(err) != cmdutil.ExitFailure {
+		t.Fatalf("exit code %d, want 1 (err %v)", cmdutil.ExitCode(err), err)
 	}
 	if !strings.Contains(err.Error(), "3 required dependencies are missing or too old") {
 		t.Errorf("error = %q", err)
@@ -98,7 +110,7 @@ func TestDoctorMissingAndTooOld(t *testing.T) {
 // the fix for an old one is a virtual environment, not the package
 // manager's pip.
 func TestDoctorPip(t *testing.T) {
-	opts, io := host(nil, nil)
+	opts, io := host(t, nil, nil)
 	if err := runDoctor(opts); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +118,7 @@ func TestDoctorPip(t *testing.T) {
 	if !strings.Contains(out, "pip              23.0.1 of python3\n") {
 		t.Errorf("pip not shown:\n%s", out)
 	}
-	opts, io = host(nil, map[string]string{"pip": "pip 22.0.2 from /usr/lib/python3/dist-packages/pip (python 3.10)"})
+	opts, io = host(t, nil, map[string]string{"pip": "pip 22.0.2 from /usr/lib/python3/dist-packages/pip (python 3.10)"})
 	opts.Python = "/opt/py/bin/python3"
 	if err := runDoctor(opts); err != nil {
 		t.Fatalf("an old pip made doctor fail: %v", err)
@@ -123,7 +135,7 @@ func TestDoctorPip(t *testing.T) {
 	if strings.Contains(out, "apt-get") {
 		t.Errorf("the package manager's pip offered for an old pip:\n%s", out)
 	}
-	opts, io = host([]string{"pip"}, nil)
+	opts, io = host(t, []string{"pip"}, nil)
 	if err := runDoctor(opts); err != nil {
 		t.Fatalf("a missing pip made doctor fail: %v", err)
 	}
@@ -136,7 +148,7 @@ func TestDoctorPip(t *testing.T) {
 }
 
 func TestDoctorOptionalMissingStillSucceeds(t *testing.T) {
-	opts, _ := host([]string{"qemu-system-x86_64"}, nil)
+	opts, _ := host(t, []string{"qemu-system-x86_64"}, nil)
 	if err := runDoctor(opts); err != nil {
 		t.Fatalf("optional qemu missing made doctor fail: %v", err)
 	}

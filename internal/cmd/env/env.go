@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/project"
 	"github.com/ipabr/ipabr/internal/term"
 )
@@ -18,7 +20,7 @@ import (
 // Options are env's inputs.
 type Options struct {
 	IO       *term.IOStreams
-	Settings func() (*cmdutil.Settings, error)
+	Settings func() (*config.Settings, error)
 	Now      func() time.Time
 
 	Format string
@@ -37,7 +39,7 @@ BR2_CCACHE_DIR (absolute paths) for eval, so Buildroot can be driven by hand:
   eval "$(ipabr env)"
   make -C "$BR2_UPSTREAM" O="$BR2_OUTPUT_DIR" list-defconfigs
 
---unique creates a fresh output/<unix-time>-XXXXXX and exports it, for
+--unique creates a fresh output/UNIXTIME-XXXXXX and exports it, for
 concurrent builds.`,
 		Example: `  eval "$(ipabr env)"
   ipabr env --format fish | source
@@ -51,7 +53,7 @@ concurrent builds.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "sh", "output format: sh, fish or json")
-	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "create and export a fresh output/<unix-time>-XXXXXX")
+	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "create and export a fresh output/UNIXTIME-XXXXXX")
 	return cmd
 }
 
@@ -69,7 +71,7 @@ func Variables(p *project.Project) [][2]string {
 
 func runEnv(opts *Options) error {
 	if opts.Format != "sh" && opts.Format != "fish" && opts.Format != "json" {
-		return cmdutil.UsageError("--format must be sh, fish or json, not %q", opts.Format)
+		return errs.BadInputf("--format must be sh, fish or json, not %q", opts.Format)
 	}
 	s, err := opts.Settings()
 	if err != nil {
@@ -79,7 +81,7 @@ func runEnv(opts *Options) error {
 	if opts.Unique {
 		dir, err := p.NewUniqueOutput(opts.Now())
 		if err != nil {
-			return cmdutil.Failure("creating a unique output directory: %v", err)
+			return errs.Failedf("creating a unique output directory: %v", err)
 		}
 		p.Output = dir
 	}

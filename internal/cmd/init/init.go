@@ -13,6 +13,8 @@ import (
 
 	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/gitsub"
 	"github.com/ipabr/ipabr/internal/term"
 )
@@ -20,7 +22,7 @@ import (
 // Options are init's inputs.
 type Options struct {
 	IO       *term.IOStreams
-	Settings func() (*cmdutil.Settings, error)
+	Settings func() (*config.Settings, error)
 	Context  context.Context
 	Now      func() time.Time
 
@@ -61,7 +63,7 @@ or at another commit is never overwritten without --force.`,
 
 func runInit(opts *Options) error {
 	if opts.Depth < 1 {
-		return cmdutil.UsageError("--depth must be 1 or more, not %d", opts.Depth)
+		return errs.BadInputf("--depth must be 1 or more, not %d", opts.Depth)
 	}
 	s, err := opts.Settings()
 	if err != nil {
@@ -70,10 +72,10 @@ func runInit(opts *Options) error {
 	p := s.Project
 	sub, err := gitsub.Read(p.Root)
 	if err != nil {
-		return cmdutil.AsUsage(err)
+		return errs.As(errs.BadInput, err)
 	}
 	if want := filepath.Join(p.Root, sub.Path); filepath.Clean(p.Buildroot) != want {
-		return cmdutil.UsageError("buildroot.path is %s, but ipabr init manages the submodule at %s; unset buildroot.path (or BR2_UPSTREAM) to use init", p.Buildroot, want)
+		return errs.BadInputf("buildroot.path is %s, but ipabr init manages the submodule at %s; unset buildroot.path (or BR2_UPSTREAM) to use init", p.Buildroot, want)
 	}
 	url := opts.URL
 	if url == "" {
@@ -91,11 +93,11 @@ func runInit(opts *Options) error {
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
-		return cmdutil.Failure("%v", err)
+		return errs.Failedf("%v", err)
 	}
 	created, err := p.EnsureDirs()
 	if err != nil {
-		return cmdutil.Failure("%v", err)
+		return errs.Failedf("%v", err)
 	}
 	version, _ := buildroot.Version(p.Buildroot)
 	if res.AlreadyAtPin {
@@ -110,7 +112,7 @@ func runInit(opts *Options) error {
 	return nil
 }
 
-func (o *Options) log(s *cmdutil.Settings, format string, a ...any) {
+func (o *Options) log(s *config.Settings, format string, a ...any) {
 	if !s.Quiet {
 		fmt.Fprintf(o.IO.ErrOut, format+"\n", a...)
 	}

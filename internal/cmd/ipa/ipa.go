@@ -5,18 +5,13 @@ package ipa
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/cmdutil"
-	"github.com/ipabr/ipabr/internal/ipa"
-	"github.com/ipabr/ipabr/internal/term"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // Runs replaces the subcommands' run functions in tests; nil fields (or a
@@ -37,7 +32,7 @@ func NewCmdIPA(f *cmdutil.Factory, runs *Runs) *cobra.Command {
 		Short: "Choose the OpenStack release of the agent and lock its wheels",
 		Long: `The image's ironic-python-agent package installs the wheels a lock pins for
 one OpenStack series (2026.1, master, ...): each wheel's URL and sha256, in
-buildroot-ipa/package/ironic-python-agent/<series>/. Buildroot downloads and
+buildroot-ipa/package/ironic-python-agent/SERIES/. Buildroot downloads and
 checks them like any other source; no pip and no network run during the build.
 
   ipabr ipa lock --release SERIES   resolve IPA for a series and write its lock
@@ -73,11 +68,6 @@ type LockOptions struct {
 	// lock instead of writing it.
 	Check           bool
 	UpgradeUnpinned bool
-
-	// auto marks the lock ipabr build runs by itself, for the
-	// configuration cfg of the output it builds.
-	auto bool
-	cfg  *buildroot.Config
 }
 
 // NewCmdLock is `ipabr ipa lock`; runF replaces runLock in tests.
@@ -151,257 +141,39 @@ lock no longer matches its inputs.`,
 	return cmd
 }
 
-// outputConfig reads the configured output's .config, if it has one.
-func outputConfig(s *cmdutil.Settings) *buildroot.Config {
-	cfg, err := buildroot.ReadConfigFile(filepath.Join(s.Project.Output, ".config"))
-	if err != nil {
-		return nil
-	}
-	return cfg
-}
-
-// configuredSeries is the output's series, else the package's default.
-func configuredSeries(s *cmdutil.Settings, cfg *buildroot.Config) (series, from string) {
-	if cfg != nil && cfg.Enabled(ipa.EnableSymbol) {
-		if v := cfg.Values[ipa.SeriesSymbol]; v != "" {
-			return v, s.Project.Rel(filepath.Join(s.Project.Output, ".config"))
-		}
-	}
-	if v, err := ipa.DefaultSeriesIn(s.Project.External); err == nil {
-		return v, "the package's default"
-	}
-	return ipa.DefaultSeries, "the package's default"
-}
-
 func runLock(opts *LockOptions) error {
 	f := opts.Factory
 	s, err := f.Settings()
 	if err != nil {
 		return err
 	}
-	cfg := opts.cfg
-	if cfg == nil {
-		cfg = outputConfig(s)
-	}
-	series := opts.Release
-	if series == "" {
-		series, _ = configuredSeries(s, cfg)
-	}
-	if err := ipa.ValidateSeries(series); err != nil {
-		return cmdutil.UsageError("--release: %v", err)
-	}
-	src, err := LoadSources(f, s)
-	if err != nil {
-		return err
-	}
-	if opts.IndexURL != "" {
-		src.IndexURL = opts.IndexURL
-	}
-	if opts.Python != "" {
-		src.Python = opts.Python
-	}
-
-	target, err := readTarget(s, cfg, opts.PythonVersion, opts.GlibcVersion)
-	if err != nil {
-		return err
-	}
-
-	o := ipa.Options{
-		Series:          series,
-		RequirementsURL: src.RequirementsURL,
-		ConstraintsURL:  src.ConstraintsURL,
-		IndexURL:        src.IndexURL,
+	locker := f.Locker(s)
+	res, err := locker.Lock(opts.Context, workspace.LockRequest{
+		Series:          opts.Release,
+		IndexURL:        opts.IndexURL,
 		IPAVersion:      opts.IPAVersion,
-		Target:          target,
-		Python:          src.Python,
-		Runner:          f.Runner,
-		Now:             f.Now,
-	}
-	var previous *ipa.Lock
-	if ipa.HasLock(s.Project.External, series) {
-		previous, err = ipa.ReadLock(s.Project.External, series)
-		if err != nil && opts.Check {
-			return cmdutil.Failure("reading the lock of %s: %v", series, err)
-		}
-	}
-	if opts.Check && previous == nil {
-		return cmdutil.Failure("OpenStack %s has no lock to check; make it with %s", series, ipa.LockCommand(series, "", "", nil))
-	}
-	if !opts.UpgradeUnpinned {
-		o.Previous = previous
-	}
-	if err := lockInputs(opts, cfg, previous, s.Project.External, &o); err != nil {
-		return err
-	}
-	if !s.Quiet {
-		o.Progress = func(line string) { fmt.Fprintln(f.IOStreams.ErrOut, "  "+line) }
-	}
-
-	ctx := opts.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	lock, err := ipa.MakeLock(ctx, o)
+		IPASource:       opts.IPASource,
+		Extras:          opts.Extras,
+		PythonVersion:   opts.PythonVersion,
+		GlibcVersion:    opts.GlibcVersion,
+		Python:          opts.Python,
+		Check:           opts.Check,
+		UpgradeUnpinned: opts.UpgradeUnpinned,
+	})
 	if err != nil {
-		return lockError(err)
+		return err
 	}
 	w := f.IOStreams.Out
-	if opts.auto {
-		w = f.IOStreams.ErrOut // build's stdout is its own (--json)
-	}
-	st := f.IOStreams.Styles()
-	dir := s.Project.Rel(ipa.LockDir(s.Project.External, series))
-	unchanged := lock.Unchanged(s.Project.External)
+	mark := f.IOStreams.Styles().Success("✓")
 	if opts.Check {
-		if !unchanged {
-			diffs := ipa.Differences(previous, lock)
-			if len(diffs) == 0 {
-				diffs = []string{"its files are not what ipabr writes for the same wheels (edited by hand?)"}
-			}
-			return cmdutil.Failure("the lock of OpenStack %s does not match its inputs: %s; lock again with %s and commit %s",
-				series, strings.Join(diffs, "; "), lock.Command(), dir)
-		}
 		fmt.Fprintf(w, "%s the lock of OpenStack %s matches its inputs: ironic-python-agent %s and %d more wheels\n",
-			st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1)
+			mark, res.Series, res.Lock.IPAVersion, len(res.Lock.Wheels)-1)
 		return nil
 	}
-	if !unchanged {
-		if err := lock.Write(s.Project.External); err != nil {
-			return cmdutil.Failure("writing the lock: %v", err)
-		}
-	}
-	def, changed, err := ipa.UpdateDefaultSeries(s.Project.External)
-	if err != nil {
-		return cmdutil.Failure("updating the default series: %v", err)
-	}
-
-	if unchanged {
-		fmt.Fprintf(w, "%s OpenStack %s: the lock is unchanged (ironic-python-agent %s and %d more wheels, locked %s)\n",
-			st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1, lock.Created.Format(time.DateOnly))
-	} else {
-		fmt.Fprintf(w, "%s locked OpenStack %s: ironic-python-agent %s and %d more wheels, %s\n",
-			st.Success("✓"), series, lock.IPAVersion, len(lock.Wheels)-1, term.HumanBytes(lock.TotalSize()))
-	}
-	fmt.Fprintf(w, "  %s/{%s,%s,%s}\n", dir, ipa.LockFile, ipa.HashFile, ipa.ManifestFile)
-	if len(lock.Unpinned) > 0 {
-		fmt.Fprintf(w, "  not pinned by upper-constraints, kept by the lock: %s\n", strings.Join(lock.Unpinned, ", "))
-	}
-	if changed {
-		fmt.Fprintf(w, "  the package's default series is now %s\n", def)
-	}
-	if !opts.auto && cfg != nil && cfg.Enabled(ipa.EnableSymbol) && cfg.Values[ipa.SeriesSymbol] != series {
-		fmt.Fprintf(w, "  %s uses series %s; switch it with: ipabr ipa use %s\n", s.Project.Rel(s.Project.Output), cfg.Values[ipa.SeriesSymbol], series)
+	lines := res.Summary()
+	fmt.Fprintf(w, "%s %s\n", mark, strings.Join(lines, "\n"))
+	if res.OutputSeries != "" {
+		fmt.Fprintf(w, "  %s uses series %s; switch it with: ipabr ipa use %s\n", s.Project.Rel(s.Project.Output), res.OutputSeries, res.Series)
 	}
 	return nil
-}
-
-// lockInputs sets the IPA source, version and extra requirements: the
-// flags', else (for --check) the lock's own, else the output's
-// configuration's.
-func lockInputs(opts *LockOptions, cfg *buildroot.Config, previous *ipa.Lock, external string, o *ipa.Options) error {
-	source := opts.IPASource
-	configured := cfg != nil && cfg.Enabled(ipa.EnableSymbol)
-	switch {
-	case source != "":
-	case opts.Check && previous.GitURL != "":
-		source = previous.GitURL + "@" + previous.GitRef
-	case !opts.Check && configured && cfg.Values[ipa.GitURLSymbol] != "":
-		source = cfg.Values[ipa.GitURLSymbol] + "@" + cfg.Values[ipa.GitRefSymbol]
-	}
-	if source != "" {
-		var err error
-		if o.GitURL, o.GitRef, err = ipa.ParseSource(source); err != nil {
-			return cmdutil.AsUsage(err)
-		}
-	}
-	if opts.Check && o.IPAVersion == "" {
-		o.IPAVersion = previous.IPARequested
-	}
-	o.Extras = opts.Extras
-	switch {
-	case opts.Check && len(opts.Extras) == 0:
-		// Wheel files are kept with the lock, under their names.
-		for _, e := range previous.Extras {
-			if strings.HasSuffix(e, ".whl") {
-				e = filepath.Join(ipa.LockDir(external, previous.Series), ipa.WheelsDir, e)
-			}
-			o.Extras = append(o.Extras, e)
-		}
-	case !opts.Check && configured:
-		o.Extras = append(o.Extras, strings.Fields(cfg.Values[ipa.ExtraSymbol])...)
-	}
-	o.Extras = dedupe(o.Extras)
-	for _, e := range o.Extras {
-		if err := ipa.ValidateExtra(e); err != nil {
-			return cmdutil.AsUsage(err)
-		}
-	}
-	return nil
-}
-
-// configValues are the values of a configuration, nil without one.
-func configValues(cfg *buildroot.Config) map[string]string {
-	if cfg == nil {
-		return nil
-	}
-	return cfg.Values
-}
-
-// readTarget is the image's Python and glibc: the flags' values, else
-// what Buildroot says for the output's configuration.
-func readTarget(s *cmdutil.Settings, cfg *buildroot.Config, python, glibc string) (ipa.Target, error) {
-	t := ipa.Target{Python: python, Glibc: glibc}
-	var err error
-	if t.Python == "" {
-		if t.Python, err = ipa.ReadPython(s.Project.Buildroot); err != nil {
-			return t, cmdutil.UsageError("cannot read the image's Python version from Buildroot (%v); run 'ipabr init' or pass --python-version", err)
-		}
-	} else if err := ipa.ValidatePython(t.Python); err != nil {
-		return t, cmdutil.UsageError("--python-version: %v", err)
-	}
-	if t.Glibc == "" {
-		if t.Glibc, err = ipa.ReadGlibc(s.Project.Buildroot, s.Project.External, configValues(cfg)); err != nil {
-			return t, cmdutil.UsageError("cannot read the glibc of the image's toolchain: %v", err)
-		}
-	} else if err := ipa.ValidateGlibc(t.Glibc); err != nil {
-		return t, cmdutil.UsageError("--glibc-version: %v", err)
-	}
-	return t, nil
-}
-
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, v := range in {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// lockError maps the library's errors to exit codes: an unknown series or
-// bad input is 2, everything that failed on the way is 1.
-func lockError(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return err
-	}
-	var unknown *ipa.UnknownSeriesError
-	var unknownRef *ipa.UnknownRefError
-	if errors.As(err, &unknown) || errors.As(err, &unknownRef) {
-		return cmdutil.AsUsage(err)
-	}
-	var unreachable *ipa.UnreachableError
-	if errors.As(err, &unreachable) {
-		return cmdutil.Failure("%v; the previous lock, if any, is unchanged", err)
-	}
-	var pe *ipa.PipError
-	if errors.As(err, &pe) {
-		return cmdutil.WithDetail(cmdutil.Failure("%v", err), pe.Cmd)
-	}
-	if strings.HasPrefix(err.Error(), "--") {
-		return cmdutil.AsUsage(err)
-	}
-	return cmdutil.Failure("%v", err)
 }

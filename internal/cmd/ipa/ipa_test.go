@@ -16,27 +16,30 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
 	"github.com/ipabr/ipabr/internal/ipa"
 	"github.com/ipabr/ipabr/internal/ipa/ipatest"
 	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/process/processtest"
 	"github.com/ipabr/ipabr/internal/project"
 	"github.com/ipabr/ipabr/internal/term"
 	"github.com/ipabr/ipabr/internal/testenv"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // env is a throwaway project: the package's real files in its external
 // tree, a Buildroot stand-in that only says which Python and glibc the
 // image has, and the settings and streams the commands get.
 type env struct {
-	t          *testing.T
-	p          *project.Project
-	f          *cmdutil.Factory
-	vars       map[string]string
-	configFile string
-	out, err   *bytes.Buffer
-	quiet      bool
+	t        *testing.T
+	p        *project.Project
+	f        *cmdutil.Factory
+	out, err *bytes.Buffer
+	quiet    bool
 }
 
 func repoRoot(t *testing.T) string {
@@ -84,18 +87,37 @@ func newEnv(t *testing.T) *env {
 	writeFile(t, filepath.Join(p.Buildroot, "package", "glibc", "glibc.mk"), "GLIBC_VERSION = 2.42-67-g4ebd33dd77\n")
 	writeFile(t, filepath.Join(p.Buildroot, "Makefile"), "# not run: the tests record make\n")
 	io, _, out, errb := term.Test()
-	e := &env{t: t, p: p, vars: map[string]string{}, out: out, err: errb}
+	writeFile(t, filepath.Join(p.External, "external.desc"), "name: IPA\n")
+	for _, k := range []string{"IPABR_IPA_REQUIREMENTS_URL", "IPABR_IPA_CONSTRAINTS_URL", "IPABR_IPA_INDEX_URL", "IPABR_IPA_PYTHON"} {
+		t.Setenv(k, "")
+	}
+	e := &env{t: t, p: p, out: out, err: errb}
 	e.f = &cmdutil.Factory{
 		IOStreams: io,
 		Runner:    process.OS{},
-		Settings: func() (*cmdutil.Settings, error) {
-			return &cmdutil.Settings{Project: p, Defconfig: "openstack_ipa_defconfig", ConfigFile: e.configFile, Quiet: e.quiet}, nil
+		// The settings as ipabr loads them: the environment and the
+		// project's ipabr.yaml.
+		Settings: func() (*config.Settings, error) {
+			l := &config.Loader{Flags: pflag.NewFlagSet("ipabr", pflag.ContinueOnError), Cwd: root}
+			return l.Load(false, e.quiet)
 		},
 		Now:     time.Now,
-		Getenv:  func(k string) string { return e.vars[k] },
 		Context: context.Background(),
 	}
 	return e
+}
+
+// setenv sets a variable for the rest of the test.
+func (e *env) setenv(k, v string) { e.t.Setenv(k, v) }
+
+// locker is what ipabr build uses to make a missing lock.
+func (e *env) locker() *workspace.Locker {
+	e.t.Helper()
+	s, err := e.f.Settings()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.f.Locker(s)
 }
 
 // world points the ipa.* settings at the stand-in OpenStack.
@@ -110,9 +132,9 @@ func (e *env) world() *ipatest.OpenStack {
 	e.t.Setenv("HOME", home)
 	e.t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
 	o := ipatest.New(e.t)
-	e.vars["IPABR_IPA_REQUIREMENTS_URL"] = o.IPAURL
-	e.vars["IPABR_IPA_CONSTRAINTS_URL"] = o.RequirementsURL
-	e.vars["IPABR_IPA_INDEX_URL"] = o.Index.URL
+	e.setenv("IPABR_IPA_REQUIREMENTS_URL", o.IPAURL)
+	e.setenv("IPABR_IPA_CONSTRAINTS_URL", o.RequirementsURL)
+	e.setenv("IPABR_IPA_INDEX_URL", o.Index.URL)
 	return o
 }
 
@@ -130,8 +152,8 @@ func (e *env) run(args ...string) int {
 	if err != nil {
 		fmt.Fprintf(e.err, "error: %v\n", err)
 	}
-	e.t.Logf("ipabr ipa %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), cmdutil.Code(err), e.out, e.err)
-	return cmdutil.Code(err)
+	e.t.Logf("ipabr ipa %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), cmdutil.ExitCode(err), e.out, e.err)
+	return cmdutil.ExitCode(err)
 }
 
 func (e *env) lockFiles(series string) map[string]string {
@@ -213,7 +235,7 @@ func TestLockShowAndIndexDown(t *testing.T) {
 	if code := e.run("show", "--json"); code != 0 {
 		t.Fatal("show --json failed")
 	}
-	var res ShowResult
+	var res workspace.LockState
 	if err := json.Unmarshal(e.out.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +274,7 @@ func sha256Hex(data []byte) string {
 func TestLockBadInputIsExit2(t *testing.T) {
 	e := newEnv(t)
 	// No network at all for these: the URLs lead nowhere.
-	e.vars["IPABR_IPA_INDEX_URL"] = deadURL(t, "/simple")
+	e.setenv("IPABR_IPA_INDEX_URL", deadURL(t, "/simple"))
 	for _, args := range [][]string{
 		{"lock", "--release", "../2026.1"},
 		{"lock", "--release", "2026.1;id"},
@@ -295,10 +317,9 @@ func TestLockUnknownSeries(t *testing.T) {
 func TestLockFromOutputConfig(t *testing.T) {
 	e := newEnv(t)
 	o := e.world()
-	index := e.vars["IPABR_IPA_INDEX_URL"]
-	delete(e.vars, "IPABR_IPA_INDEX_URL")
-	e.configFile = filepath.Join(e.p.Root, "ipabr.yaml")
-	writeFile(t, e.configFile, "ipa:\n  index_url: "+index+"\n")
+	index := os.Getenv("IPABR_IPA_INDEX_URL")
+	e.setenv("IPABR_IPA_INDEX_URL", "")
+	writeFile(t, filepath.Join(e.p.Root, "ipabr.yaml"), "ipa:\n  index_url: "+index+"\n")
 	e.config(
 		"BR2_PACKAGE_IRONIC_PYTHON_AGENT=y",
 		`BR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES="master"`,
@@ -338,20 +359,18 @@ func TestLockFromOutputConfig(t *testing.T) {
 	)
 	e.run("show")
 	if !strings.Contains(e.err.String(), "the configuration asks for IPA from "+o.IPAURL+"@stable/2026.1") ||
-		!strings.Contains(e.err.String(), "--ipa-source "+o.IPAURL+"@stable/2026.1 --extra my-hardware-manager") {
+		!strings.Contains(e.err.String(), "--ipa-source '"+o.IPAURL+"@stable/2026.1' --extra 'my-hardware-manager'") {
 		t.Errorf("show did not warn about the source: %s", e.err)
 	}
 }
 
-// TestUse drives `ipa use` with a recorded runner that edits .config the
-// way utils/config and olddefconfig do.
+// TestUse drives `ipa use` with a stub of utils/config that edits .config
+// the way it does, and of olddefconfig.
 func TestUse(t *testing.T) {
 	e := newEnv(t)
 	e.config(`BR2_DEFCONFIG="/x/openstack_ipa_defconfig"`, "BR2_PACKAGE_PYTHON3=y", "# BR2_PACKAGE_IRONIC_PYTHON_AGENT is not set")
-	rec := &process.Recorder{Handler: func(c process.Cmd) error {
-		if filepath.Base(c.Name) != "config" {
-			return nil // olddefconfig
-		}
+	stub := processtest.New(t)
+	stub.Register(`/utils/config --file `, func(c process.Cmd) error {
 		cfgPath := c.Args[1]
 		data, _ := os.ReadFile(cfgPath)
 		text := strings.ReplaceAll(string(data), "# BR2_PACKAGE_IRONIC_PYTHON_AGENT is not set\n", "")
@@ -364,12 +383,13 @@ func TestUse(t *testing.T) {
 			}
 		}
 		return os.WriteFile(cfgPath, []byte(text), 0o644)
-	}}
-	e.f.Runner = rec
+	})
+	stub.Register(` olddefconfig$`, nil)
+	e.f.Runner = stub
 	if code := e.run("use", "master"); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	cmds := rec.Commands()
+	cmds := stub.Commands()
 	want := []string{
 		filepath.Join(e.p.Buildroot, "utils", "config") + " --file " + filepath.Join(e.p.Output, ".config") + " --keep-case --enable BR2_PACKAGE_IRONIC_PYTHON_AGENT --set-str BR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES master",
 	}
@@ -388,38 +408,38 @@ func TestUse(t *testing.T) {
 	}
 	// kconfig refusing the value (the package's dependencies unmet) is a
 	// failure, not a silent no-op.
-	rec.Handler = func(process.Cmd) error { return nil }
+	stub.Register(`/utils/config --file `, nil)
+	stub.Register(` olddefconfig$`, nil)
 	e.config(`BR2_DEFCONFIG="/x/openstack_ipa_defconfig"`, "# BR2_PACKAGE_IRONIC_PYTHON_AGENT is not set")
 	if code := e.run("use", "2026.1"); code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "kconfig did not keep") {
 		t.Errorf("refused value: exit %d, %s", code, e.err)
 	}
 }
 
-// TestLockIfMissing is ipabr build's step: the lock is made when the
+// TestEnsureLock is ipabr build's step: the lock is made when the
 // series has none and the index answers, and not otherwise.
-func TestLockIfMissing(t *testing.T) {
+func TestEnsureLock(t *testing.T) {
 	e := newEnv(t)
 	e.world()
-	s, _ := e.f.Settings()
 	cfg, _ := buildroot.ParseConfig(strings.NewReader("BR2_PACKAGE_IRONIC_PYTHON_AGENT=y\nBR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES=\"2026.1\"\n"))
 	ctx := context.Background()
 
 	// Targets that do not reach the agent: nothing happens.
-	if err := LockIfMissing(ctx, e.f, s, cfg, []string{"linux-rebuild"}); err != nil || ipa.HasLock(e.p.External, "2026.1") {
+	if err := e.locker().EnsureLock(ctx, cfg, []string{"linux-rebuild"}); err != nil || ipa.HasLock(e.p.External, "2026.1") {
 		t.Fatalf("linux-rebuild locked (%v)", err)
 	}
 	// The index is down: a note, no lock, no error (Buildroot stops the build).
-	index := e.vars["IPABR_IPA_INDEX_URL"]
-	e.vars["IPABR_IPA_INDEX_URL"] = deadURL(t, "/simple")
-	if err := LockIfMissing(ctx, e.f, s, cfg, nil); err != nil {
+	index := os.Getenv("IPABR_IPA_INDEX_URL")
+	e.setenv("IPABR_IPA_INDEX_URL", deadURL(t, "/simple"))
+	if err := e.locker().EnsureLock(ctx, cfg, nil); err != nil {
 		t.Fatalf("index down: %v", err)
 	}
 	if ipa.HasLock(e.p.External, "2026.1") || !strings.Contains(e.err.String(), "ipabr ipa lock --release 2026.1 where the index answers") {
 		t.Errorf("index down: %s", e.err)
 	}
 	e.err.Reset()
-	e.vars["IPABR_IPA_INDEX_URL"] = index
-	if err := LockIfMissing(ctx, e.f, s, cfg, nil); err != nil {
+	e.setenv("IPABR_IPA_INDEX_URL", index)
+	if err := e.locker().EnsureLock(ctx, cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !ipa.HasLock(e.p.External, "2026.1") || !strings.Contains(e.err.String(), "OpenStack series 2026.1 has no IPA lock: running ipabr ipa lock --release 2026.1 first") {
@@ -430,36 +450,15 @@ func TestLockIfMissing(t *testing.T) {
 	}
 	// With the lock there, nothing more happens (not even the network).
 	before := e.lockFiles("2026.1")
-	e.vars["IPABR_IPA_INDEX_URL"] = deadURL(t, "/simple")
+	e.setenv("IPABR_IPA_INDEX_URL", deadURL(t, "/simple"))
 	e.err.Reset()
-	if err := LockIfMissing(ctx, e.f, s, cfg, []string{"all"}); err != nil || e.err.Len() != 0 || !reflect.DeepEqual(before, e.lockFiles("2026.1")) {
+	if err := e.locker().EnsureLock(ctx, cfg, []string{"all"}); err != nil || e.err.Len() != 0 || !reflect.DeepEqual(before, e.lockFiles("2026.1")) {
 		t.Errorf("second run: %v %s", err, e.err)
 	}
 	// A disabled package: nothing either.
 	off, _ := buildroot.ParseConfig(strings.NewReader("# BR2_PACKAGE_IRONIC_PYTHON_AGENT is not set\n"))
-	if err := LockIfMissing(ctx, e.f, s, off, nil); err != nil || e.err.Len() != 0 {
+	if err := e.locker().EnsureLock(ctx, off, nil); err != nil || e.err.Len() != 0 {
 		t.Errorf("disabled: %v %s", err, e.err)
-	}
-}
-
-func TestLoadSources(t *testing.T) {
-	e := newEnv(t)
-	s, _ := e.f.Settings()
-	src, err := LoadSources(e.f, s)
-	if err != nil || src.IndexURL != ipa.DefaultIndexURL || src.RequirementsURL != ipa.DefaultRequirementsURL || src.ConstraintsURL != ipa.DefaultConstraintsURL {
-		t.Fatalf("defaults: %+v %v", src, err)
-	}
-	e.configFile = filepath.Join(e.p.Root, "ipabr.yaml")
-	writeFile(t, e.configFile, "output: out\nipa:\n  index_url: https://file.example/simple\n  constraints_url: https://file.example/{series}\n  python: /opt/venv/bin/python\n")
-	e.vars["IPABR_IPA_INDEX_URL"] = "https://env.example/simple"
-	s, _ = e.f.Settings()
-	src, err = LoadSources(e.f, s)
-	if err != nil || src.IndexURL != "https://env.example/simple" || src.ConstraintsURL != "https://file.example/{series}" || src.RequirementsURL != ipa.DefaultRequirementsURL || src.Python != "/opt/venv/bin/python" {
-		t.Errorf("layered: %+v %v", src, err)
-	}
-	e.vars["IPABR_IPA_PYTHON"] = "python3.12"
-	if src, err = LoadSources(e.f, s); err != nil || src.Python != "python3.12" {
-		t.Errorf("IPABR_IPA_PYTHON: %+v %v", src, err)
 	}
 }
 
@@ -478,7 +477,7 @@ func TestLockPython(t *testing.T) {
 	if err := os.Chmod(wrapper, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e.vars["IPABR_IPA_PYTHON"] = "/nonexistent/python3"
+	e.setenv("IPABR_IPA_PYTHON", "/nonexistent/python3")
 	if code := e.run("lock", "--release", "2026.1", "--python", wrapper); code != 0 {
 		t.Fatalf("--python: exit %d", code)
 	}

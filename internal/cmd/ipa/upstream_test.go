@@ -20,8 +20,11 @@ import (
 	"time"
 
 	"github.com/ipabr/ipabr/internal/buildroot"
+	"github.com/ipabr/ipabr/internal/config"
 	"github.com/ipabr/ipabr/internal/ipa"
+	"github.com/ipabr/ipabr/internal/project"
 	"github.com/ipabr/ipabr/internal/testenv"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 const buildrootTag = "2026.02.3"
@@ -117,29 +120,29 @@ func needUpstream(t *testing.T) *upstream {
 	return &upTree
 }
 
-// workspace is a test's own external tree (a copy of the project's) and
+// scratchTree is a test's own external tree (a copy of the project's) and
 // output directory (a copy of the loaded one).
-type workspace struct {
+type scratchTree struct {
 	src, ext, out, dl string
 }
 
-func (u *upstream) workspace(t *testing.T) *workspace {
+func (u *upstream) scratchTree(t *testing.T) *scratchTree {
 	t.Helper()
 	d := t.TempDir()
-	w := &workspace{src: u.src, ext: filepath.Join(d, "project", "buildroot-ipa"), out: filepath.Join(d, "output"), dl: filepath.Join(d, "dl")}
+	w := &scratchTree{src: u.src, ext: filepath.Join(d, "project", "buildroot-ipa"), out: filepath.Join(d, "output"), dl: filepath.Join(d, "dl")}
 	copyTree(t, filepath.Join(repoRoot(t), "buildroot-ipa"), w.ext)
 	copyTree(t, u.out, w.out)
 	return w
 }
 
-func (w *workspace) make(args ...string) (string, string, error) {
+func (w *scratchTree) make(args ...string) (string, string, error) {
 	return brMake(w.src, w.out, w.ext, []string{"BR2_DL_DIR=" + w.dl}, args...)
 }
 
 // set edits string options of the output's configuration, then lets
 // kconfig check it (olddefconfig). Buildroot's utils/config cannot write
 // values with ':' (URLs), so the lines are replaced here.
-func (w *workspace) set(t *testing.T, kv ...string) {
+func (w *scratchTree) set(t *testing.T, kv ...string) {
 	t.Helper()
 	path := filepath.Join(w.out, ".config")
 	data, err := os.ReadFile(path)
@@ -173,9 +176,9 @@ func (w *workspace) set(t *testing.T, kv ...string) {
 	}
 }
 
-// target is the image's Python and glibc for the workspace's
+// target is the image's Python and glibc for the tree's
 // configuration, as ipabr ipa lock reads them.
-func (w *workspace) target(t *testing.T) ipa.Target {
+func (w *scratchTree) target(t *testing.T) ipa.Target {
 	t.Helper()
 	cfg, err := buildroot.ReadConfigFile(filepath.Join(w.out, ".config"))
 	if err != nil {
@@ -193,7 +196,7 @@ func (w *workspace) target(t *testing.T) ipa.Target {
 }
 
 // vars are make variables of the package as printvars expands them.
-func (w *workspace) vars(t *testing.T, names ...string) map[string]string {
+func (w *scratchTree) vars(t *testing.T, names ...string) map[string]string {
 	t.Helper()
 	out, e, err := w.make("printvars", "VARS="+strings.Join(names, " "))
 	if err != nil {
@@ -210,7 +213,7 @@ func (w *workspace) vars(t *testing.T, names ...string) map[string]string {
 
 func TestUpstreamPackageInfo(t *testing.T) {
 	u := needUpstream(t)
-	w := u.workspace(t)
+	w := u.scratchTree(t)
 	// No lock for the default series: metadata targets still work.
 	deps, e, err := w.make("ironic-python-agent-show-depends")
 	if err != nil {
@@ -273,7 +276,7 @@ func contains(list []string, s string) bool {
 // make reads the makefiles, before anything is built, with the command.
 func TestUpstreamMissingLockStopsBuild(t *testing.T) {
 	u := needUpstream(t)
-	w := u.workspace(t)
+	w := u.scratchTree(t)
 	for _, goal := range [][]string{nil, {"source"}, {"ironic-python-agent"}} {
 		start := time.Now()
 		o, e, err := w.make(goal...)
@@ -310,7 +313,7 @@ func TestUpstreamLockDownloadAndTamper(t *testing.T) {
 	u := needUpstream(t)
 	e := newEnv(t)
 	o := e.world()
-	w := u.workspace(t)
+	w := u.scratchTree(t)
 	tg := w.target(t)
 	opts := ipa.Options{Series: "2026.1", RequirementsURL: o.IPAURL, ConstraintsURL: o.RequirementsURL, IndexURL: o.Index.URL,
 		Target: tg, Runner: e.f.Runner, Extras: []string{"my-hardware-manager"}}
@@ -433,7 +436,7 @@ func TestUpstreamGitSourceLock(t *testing.T) {
 	u := needUpstream(t)
 	e := newEnv(t)
 	o := e.world()
-	w := u.workspace(t)
+	w := u.scratchTree(t)
 	tg := w.target(t)
 	lock, err := ipa.MakeLock(context.Background(), ipa.Options{Series: "master", RequirementsURL: o.IPAURL, ConstraintsURL: o.RequirementsURL,
 		IndexURL: o.Index.URL, Target: tg, Runner: e.f.Runner, GitURL: o.IPAURL, GitRef: "master"})
@@ -469,7 +472,7 @@ func TestUpstreamGitSourceLock(t *testing.T) {
 // olddefconfig.
 func TestUpstreamUse(t *testing.T) {
 	u := needUpstream(t)
-	w := u.workspace(t)
+	w := u.scratchTree(t)
 	e := newEnv(t)
 	e.p.Buildroot, e.p.External, e.p.Output, e.p.DL = w.src, w.ext, w.out, w.dl
 	if code := e.run("use", "master"); code != 0 {
@@ -540,7 +543,7 @@ func sha256File(t *testing.T, path string) string {
 // whose glibc ipabr ipa lock reads for the configuration.
 func TestUpstreamGlibcOfToolchain(t *testing.T) {
 	u := needUpstream(t)
-	w := u.workspace(t)
+	w := u.scratchTree(t)
 	handMade := func(glibc string) {
 		t.Helper()
 		l := &ipa.Lock{Series: "2026.1", Target: ipa.Target{Python: "3.14", Glibc: glibc}, Index: "http://127.0.0.1:9/simple", IPAVersion: "11.0.1",
@@ -580,10 +583,8 @@ func TestUpstreamGlibcOfToolchain(t *testing.T) {
 		t.Errorf("Bootlin toolchain, lock for 2.42: %q", v)
 	}
 	// What ipabr ipa lock resolves for in that configuration.
-	env := newEnv(t)
-	env.p.Buildroot, env.p.External, env.p.Output = w.src, w.ext, w.out
-	s, _ := env.f.Settings()
-	tg, err := readTarget(s, outputConfig(s), "", "")
+	l := &workspace.Locker{Settings: &config.Settings{Project: &project.Project{Root: filepath.Dir(w.ext), Buildroot: w.src, External: w.ext, Output: w.out}}}
+	tg, err := l.Target(l.OutputConfig(), "", "")
 	if err != nil || tg != (ipa.Target{Python: "3.14", Glibc: "2.41"}) {
 		t.Fatalf("ipabr ipa lock's target for the Bootlin configuration: %+v %v", tg, err)
 	}

@@ -3,15 +3,15 @@ package ipa
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/buildroot"
-	"github.com/ipabr/ipabr/internal/cmd/configure"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/ipa"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // UseOptions are `ipa use`'s inputs.
@@ -50,18 +50,18 @@ one, 'ipabr build' makes it when the package index answers.`,
 func runUse(opts *UseOptions) error {
 	f := opts.Factory
 	if err := ipa.ValidateSeries(opts.Series); err != nil {
-		return cmdutil.AsUsage(err)
+		return errs.At(errs.Arg("SERIES"), err)
 	}
 	s, err := f.Settings()
 	if err != nil {
 		return err
 	}
-	out, err := cmdutil.OpenOutput(s, false, f.Now())
+	w, err := f.OpenWorkspace(s, false)
 	if err != nil {
 		return err
 	}
-	defer out.Close()
-	cfg, _, err := configure.Ensure(opts.Context, f, s, out)
+	defer w.Close()
+	cfg, _, err := w.Ensure(opts.Context, f.IOStreams.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -69,34 +69,29 @@ func runUse(opts *UseOptions) error {
 	if !cfg.Enabled(ipa.EnableSymbol) {
 		edits = append([]buildroot.Edit{buildroot.Enable(ipa.EnableSymbol)}, edits...)
 	}
-	changes, err := out.EditConfig(opts.Context, f.Runner, edits...)
+	changes, err := w.EditConfig(opts.Context, edits...)
 	if err != nil {
-		return cmdutil.MakeFailure(err)
+		return workspace.MakeFailure(err)
 	}
-	cfg, _, err = out.Config()
-	if err != nil {
-		return cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
+	if cfg, err = w.RequireConfig(); err != nil {
+		return err
 	}
 	if !cfg.Enabled(ipa.EnableSymbol) || cfg.Values[ipa.SeriesSymbol] != opts.Series {
-		return cmdutil.Failure("kconfig did not keep %s=%q in %s/.config (the package needs Python 3 on x86_64 with glibc: BR2_PACKAGE_PYTHON3, BR2_x86_64, a glibc toolchain)",
-			ipa.SeriesSymbol, opts.Series, s.Project.Rel(out.Dir))
+		return errs.Failedf("kconfig did not keep %s=%q in %s (the package needs Python 3 on x86_64 with glibc: BR2_PACKAGE_PYTHON3, BR2_x86_64, a glibc toolchain)",
+			ipa.SeriesSymbol, opts.Series, w.Rel(w.ConfigFile()))
 	}
-	w := f.IOStreams.Out
+	out := f.IOStreams.Out
 	if !s.Quiet {
-		cmdutil.PrintConfigChanges(f.IOStreams.ErrOut, s.Project.Rel(out.Dir)+"/.config", changes)
+		fmt.Fprint(f.IOStreams.ErrOut, buildroot.FormatChanges(w.Rel(w.ConfigFile()), changes))
 	}
-	fmt.Fprintf(w, "%s %s: ironic-python-agent from OpenStack %s\n", f.IOStreams.Styles().Success("✓"), s.Project.Rel(out.Dir), opts.Series)
-	if ipa.HasLock(s.Project.External, opts.Series) {
-		if lock, err := ipa.ReadLock(s.Project.External, opts.Series); err == nil {
-			fmt.Fprintf(w, "  lock: IPA %s, %d wheels, locked %s\n", lock.IPAVersion, len(lock.Wheels), lock.Created.Format(time.DateOnly))
+	fmt.Fprintf(out, "%s %s: ironic-python-agent from OpenStack %s\n", f.IOStreams.Styles().Success("✓"), w.Rel(w.Dir), opts.Series)
+	p := s.Project
+	if ipa.HasLock(p.External, opts.Series) {
+		if lock, err := ipa.ReadLock(p.External, opts.Series); err == nil {
+			fmt.Fprintf(out, "  lock: IPA %s, %d wheels, locked %s\n", lock.IPAVersion, len(lock.Wheels), lock.Created.Format(time.DateOnly))
 		}
 		return nil
 	}
-	var gitURL, gitRef string
-	if cfg.Values[ipa.GitURLSymbol] != "" {
-		gitURL, gitRef = cfg.Values[ipa.GitURLSymbol], cfg.Values[ipa.GitRefSymbol]
-	}
-	fmt.Fprintf(w, "  no lock yet: run %s (ipabr build runs it when the package index answers)\n",
-		ipa.LockCommand(opts.Series, gitURL, gitRef, strings.Fields(cfg.Values[ipa.ExtraSymbol])))
+	fmt.Fprintf(out, "  no lock yet: run %s (ipabr build runs it when the package index answers)\n", workspace.LockCommand(opts.Series, cfg, nil))
 	return nil
 }

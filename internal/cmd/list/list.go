@@ -12,15 +12,17 @@ import (
 
 	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/term"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // Options are list's inputs.
 type Options struct {
 	IO       *term.IOStreams
 	Runner   process.Runner
-	Settings func() (*cmdutil.Settings, error)
+	Settings func() (*config.Settings, error)
 	Context  context.Context
 	JSON     bool
 }
@@ -51,7 +53,7 @@ func runList(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	defs, err := cmdutil.Defconfigs(opts.Context, opts.Runner, s)
+	defs, err := workspace.Defconfigs(opts.Context, opts.Runner, s)
 	if err != nil {
 		return err
 	}

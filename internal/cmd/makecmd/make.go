@@ -24,8 +24,8 @@ func NewCmdMake(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "make -- ARGS...",
 		Short: "Run any Buildroot make target in the output directory",
-		Long: `Run make with ipabr's settings: make -C <buildroot> O=<output>
-BR2_EXTERNAL=<external> ARGS, with BR2_DL_DIR and BR2_CCACHE_DIR set. The
+		Long: `Run make with ipabr's settings: make -C BUILDROOT O=OUTPUT
+BR2_EXTERNAL=EXTERNAL ARGS, with BR2_DL_DIR and BR2_CCACHE_DIR set. The
 escape hatch for targets ipabr has no command for.`,
 		Example: `  ipabr make -- show-info
   ipabr make -- python3-show-depends
@@ -40,7 +40,7 @@ escape hatch for targets ipabr has no command for.`,
 			return runMake(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "run in a fresh output/<unix-time>-XXXXXX")
+	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "run in a fresh output/UNIXTIME-XXXXXX")
 	return cmd
 }
 
@@ -50,10 +50,10 @@ func runMake(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out, err := cmdutil.OpenOutput(s, opts.Unique, f.Now())
+	out, err := f.OpenWorkspace(s, opts.Unique)
 	if err != nil {
 		return err
 	}
 	defer out.Close()
-	return cmdutil.RunMake(opts.Context, f, out.Make, opts.Args...)
+	return out.RunMake(opts.Context, f.IOStreams.Out, f.IOStreams.ErrOut, opts.Args...)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/image"
 )
 
@@ -31,12 +32,12 @@ type Options struct {
 // NewCmdOverlay builds the overlay command group.
 func NewCmdOverlay(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "overlay <command>",
+		Use:   "overlay COMMAND",
 		Short: "Inspect your rootfs overlay (check)",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return cmdutil.UsageError("unknown command %q for %q", args[0], cmd.CommandPath())
+				return errs.BadInputf("unknown command %q for %q", args[0], cmd.CommandPath())
 			}
 			return cmd.Help()
 		},
@@ -120,11 +121,11 @@ func runCheck(opts *Options) error {
 	p := s.Project
 	rules, err := shadowRules(filepath.Join(p.External, filepath.FromSlash(BoardOverlay)))
 	if err != nil {
-		return cmdutil.Failure("reading the board overlay: %v", err)
+		return errs.Failedf("reading the board overlay: %v", err)
 	}
 	rep, err := image.CheckOverlay(p.Overlay(), rules)
 	if err != nil {
-		return cmdutil.Classify(err, image.ErrBadInput)
+		return err
 	}
 	r := Report{Overlay: p.Rel(p.Overlay()), Files: []File{}, Skipped: []Skipped{}, Findings: []Finding{}, Warnings: rep.Warnings()}
 	for _, e := range rep.Files {
@@ -158,7 +159,7 @@ func runCheck(opts *Options) error {
 		printReport(f, r)
 	}
 	if r.Warnings > 0 {
-		return cmdutil.Failure("%s: %d warning(s)", r.Overlay, r.Warnings)
+		return errs.Failedf("%s: %d warning(s)", r.Overlay, r.Warnings)
 	}
 	return nil
 }

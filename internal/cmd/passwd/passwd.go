@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -16,8 +15,10 @@ import (
 
 	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/image"
 	"github.com/ipabr/ipabr/internal/term"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // The Buildroot symbols passwd sets.
@@ -72,7 +73,7 @@ key ('ipabr ssh-key add').`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
 			if opts.Stdin && opts.Disable {
-				return cmdutil.UsageError("--stdin and --disable cannot be used together")
+				return errs.BadInputf("--stdin and --disable cannot be used together")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -89,19 +90,19 @@ func runPasswd(opts *Options) error {
 	f := opts.Factory
 	ios := f.IOStreams
 	if !opts.Disable && !opts.Stdin && !ios.IsStdinTTY() {
-		return cmdutil.UsageError("standard input is not a terminal, so the password cannot be typed without echo; pass it on standard input with 'ipabr passwd --stdin' (one line)")
+		return errs.BadInputf("standard input is not a terminal, so the password cannot be typed without echo; pass it on standard input with 'ipabr passwd --stdin' (one line)")
 	}
 	s, err := f.Settings()
 	if err != nil {
 		return err
 	}
-	out, err := cmdutil.OpenOutput(s, false, f.Now())
+	out, err := f.OpenWorkspace(s, false)
 	if err != nil {
 		return err
 	}
 	defer out.Close()
-	cfgFile := s.Project.Rel(filepath.Join(out.Dir, ".config"))
-	if _, err := out.RequireConfig(s); err != nil {
+	cfgFile := out.Rel(out.ConfigFile())
+	if _, err := out.RequireConfig(); err != nil {
 		return err
 	}
 
@@ -120,7 +121,7 @@ func runPasswd(opts *Options) error {
 		hash, err = image.HashPassword(pw)
 		clear(pw)
 		if err != nil {
-			return cmdutil.Failure("hashing the password: %v", err)
+			return errs.Failedf("hashing the password: %v", err)
 		}
 		secret = image.DoubleDollars(hash)
 		edits = []buildroot.Edit{
@@ -130,22 +131,22 @@ func runPasswd(opts *Options) error {
 		}
 	}
 
-	changes, err := out.EditConfig(opts.Context, f.Runner, edits...)
+	changes, err := out.EditConfig(opts.Context, edits...)
 	if err != nil {
-		return redact(cmdutil.MakeFailure(err), secret, hash)
+		return redact(workspace.MakeFailure(err), secret, hash)
 	}
-	after, _, err := out.Config()
+	after, err := out.RequireConfig()
 	if err != nil {
-		return cmdutil.Failure("reading %s: %v", cfgFile, err)
+		return err
 	}
 	switch {
 	case opts.Disable && after.Enabled(SymRootLogin):
-		return cmdutil.Failure("Buildroot kept %s enabled in %s", SymRootLogin, cfgFile)
+		return errs.Failedf("Buildroot kept %s enabled in %s", SymRootLogin, cfgFile)
 	case !opts.Disable && (!after.Enabled(SymRootLogin) || after.Values[SymRootPass] != secret || !after.Enabled(SymSHA512)):
-		return cmdutil.Failure("Buildroot did not keep the root password in %s: %s needs Buildroot's default skeleton (BR2_ROOTFS_SKELETON_DEFAULT)", cfgFile, SymRootLogin)
+		return errs.Failedf("Buildroot did not keep the root password in %s: %s needs Buildroot's default skeleton (BR2_ROOTFS_SKELETON_DEFAULT)", cfgFile, SymRootLogin)
 	}
 
-	cmdutil.PrintConfigChanges(ios.Out, cfgFile, changes)
+	fmt.Fprint(ios.Out, buildroot.FormatChanges(cfgFile, changes))
 	if s.Quiet || len(changes) == 0 {
 		return nil
 	}
@@ -157,7 +158,7 @@ func runPasswd(opts *Options) error {
 		fmt.Fprintln(w, "over SSH root needs a key ('ipabr ssh-key add').")
 	}
 	effect := "target finalisation only (no package is rebuilt)"
-	if slices.ContainsFunc(changes, func(c cmdutil.ConfigChange) bool { return c.Symbol == symMkpasswd && c.New == "y" }) {
+	if slices.ContainsFunc(changes, func(c buildroot.ConfigChange) bool { return c.Symbol == symMkpasswd && c.New == "y" }) {
 		effect = "target finalisation only (no package is rebuilt; Buildroot builds its small host-mkpasswd tool once)"
 	}
 	fmt.Fprintf(w, "It takes effect at the next 'ipabr build': %s.\n", effect)
@@ -204,9 +205,9 @@ func (opts *Options) readPassword() ([]byte, error) {
 // inputErr maps the end of input to ErrNoPassword and bad input to exit 2.
 func inputErr(err error) error {
 	if errors.Is(err, io.EOF) {
-		return cmdutil.AsUsage(image.ErrNoPassword)
+		return errs.As(errs.BadInput, image.ErrNoPassword)
 	}
-	return cmdutil.Classify(err, image.ErrBadInput)
+	return err
 }
 
 // readTerminal turns echo off, shows prompt on stderr and reads a line
@@ -215,7 +216,7 @@ func inputErr(err error) error {
 func readTerminal(ctx context.Context, ios *term.IOStreams, prompt string) ([]byte, error) {
 	fd := ios.StdinFd()
 	if fd < 0 {
-		return nil, cmdutil.UsageError("standard input is not a terminal; use --stdin")
+		return nil, errs.BadInputf("standard input is not a terminal; use --stdin")
 	}
 	state, err := xterm.GetState(fd)
 	if err != nil {
@@ -265,17 +266,16 @@ func redact(err error, secrets ...string) error {
 	var pairs []string
 	for _, s := range secrets {
 		if s != "" {
-			pairs = append(pairs, s, cmdutil.MaskConfigValue(SymRootPass, s))
+			pairs = append(pairs, s, buildroot.MaskConfigValue(SymRootPass, s))
 		}
 	}
 	if len(pairs) == 0 {
 		return err
 	}
 	r := strings.NewReplacer(pairs...)
-	code := cmdutil.Code(err)
 	var cause error
 	if errors.Is(err, context.Canceled) {
-		cause, code = context.Canceled, cmdutil.ExitInterrupted
+		cause = context.Canceled
 	}
-	return &cmdutil.ExitError{Code: code, Err: &maskedError{msg: r.Replace(err.Error()), cause: cause}, Detail: r.Replace(cmdutil.Detail(err))}
+	return &errs.Error{Kind: errs.KindOf(err), Err: &maskedError{msg: r.Replace(err.Error()), cause: cause}, Detail: r.Replace(errs.DetailOf(err))}
 }

@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/image"
 	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/process/processtest"
 	"github.com/ipabr/ipabr/internal/project"
 	"github.com/ipabr/ipabr/internal/term"
 )
@@ -25,7 +28,7 @@ const testPassword = "unit-test-only-password"
 // (applying the edits to .config) and olddefconfig (doing nothing).
 type env struct {
 	opts   *Options
-	rec    *process.Recorder
+	stub   *processtest.Stub
 	cfg    string
 	stderr func() string
 	stdout func() string
@@ -44,10 +47,24 @@ func newEnv(t *testing.T) *env {
 	os.WriteFile(filepath.Join(p.Buildroot, "Makefile"), nil, 0o644)
 	e := &env{cfg: filepath.Join(p.Output, ".config")}
 	os.WriteFile(e.cfg, []byte("BR2_x86_64=y\n# BR2_TARGET_ENABLE_ROOT_LOGIN is not set\n"), 0o644)
-	e.rec = &process.Recorder{Handler: func(c process.Cmd) error {
-		if !strings.HasSuffix(c.Name, "utils/config") {
-			return nil
-		}
+	e.stub = processtest.New(t)
+	ios, _, out, errOut := term.Test()
+	e.stdout, e.stderr = out.String, errOut.String
+	f := &cmdutil.Factory{IOStreams: ios, Runner: e.stub, Now: time.Now, Context: context.Background(),
+		Settings: func() (*config.Settings, error) { return &config.Settings{Project: p}, nil }}
+	e.opts = &Options{Factory: f, Context: context.Background()}
+	return e
+}
+
+// expectEdit expects utils/config, applying the edits to .config, then
+// olddefconfig, doing nothing.
+func (e *env) expectEdit() {
+	e.stub.Register(`/utils/config --file `, e.utilsConfig)
+	e.stub.Register(` olddefconfig$`, nil)
+}
+
+func (e *env) utilsConfig(c process.Cmd) error {
+	{
 		var lines []string
 		a := c.Args[3:] // --file F --keep-case
 		for len(a) > 0 {
@@ -63,13 +80,7 @@ func newEnv(t *testing.T) *env {
 			}
 		}
 		return os.WriteFile(e.cfg, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
-	}}
-	ios, _, out, errOut := term.Test()
-	e.stdout, e.stderr = out.String, errOut.String
-	f := &cmdutil.Factory{IOStreams: ios, Runner: e.rec, Now: time.Now, Context: context.Background(),
-		Settings: func() (*cmdutil.Settings, error) { return &cmdutil.Settings{Project: p}, nil }}
-	e.opts = &Options{Factory: f, Context: context.Background()}
-	return e
+	}
 }
 
 // typed answers the prompts in turn.
@@ -90,14 +101,15 @@ func TestTerminalPasswordTwice(t *testing.T) {
 	e := newEnv(t)
 	e.opts.Factory.IOStreams.SetTTY(true, true, true)
 	e.opts.ReadSecret = typed(testPassword, testPassword)
+	e.expectEdit()
 	if err := runPasswd(e.opts); err != nil {
 		t.Fatal(err)
 	}
-	cmds := e.rec.Commands()
+	cmds := e.stub.Commands()
 	if len(cmds) != 2 || !strings.Contains(cmds[0], "--set-str BR2_TARGET_GENERIC_ROOT_PASSWD '$$6$$") || !strings.HasSuffix(cmds[1], " olddefconfig") {
 		t.Fatalf("commands: %q", cmds)
 	}
-	for _, c := range e.rec.Calls {
+	for _, c := range e.stub.Calls() {
 		if strings.Contains(strings.Join(append(c.Args, c.Env...), " "), testPassword) {
 			t.Fatalf("the password is in a child's arguments or environment: %s", c.Name)
 		}
@@ -129,18 +141,18 @@ func TestTerminalBadInput(t *testing.T) {
 		e.opts.Factory.IOStreams.SetTTY(true, true, true)
 		e.opts.ReadSecret = typed(answers...)
 		err := runPasswd(e.opts)
-		if cmdutil.Code(err) != cmdutil.ExitUsage {
-			t.Errorf("%s: err = %v (exit %d), want exit 2", name, err, cmdutil.Code(err))
+		if cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+			t.Errorf("%s: err = %v (exit %d), want exit 2", name, err, cmdutil.ExitCode(err))
 		}
-		if len(e.rec.Calls) != 0 {
-			t.Errorf("%s: ran %q", name, e.rec.Commands())
+		if len(e.stub.Calls()) != 0 {
+			t.Errorf("%s: ran %q", name, e.stub.Commands())
 		}
 	}
 	// End of input at the prompt (Ctrl-D).
 	e := newEnv(t)
 	e.opts.Factory.IOStreams.SetTTY(true, true, true)
 	e.opts.ReadSecret = func(context.Context, string) ([]byte, error) { return nil, io.EOF }
-	if err := runPasswd(e.opts); cmdutil.Code(err) != cmdutil.ExitUsage || !errors.Is(err, image.ErrNoPassword) {
+	if err := runPasswd(e.opts); cmdutil.ExitCode(err) != cmdutil.ExitUsage || !errors.Is(err, image.ErrNoPassword) {
 		t.Fatalf("end of input: err = %v", err)
 	}
 }
@@ -151,14 +163,14 @@ func TestFailureMasksHash(t *testing.T) {
 	e := newEnv(t)
 	e.opts.Stdin = true
 	e.opts.Factory.IOStreams.In = strings.NewReader(testPassword + "\n")
-	e.rec.Handler = func(c process.Cmd) error {
+	e.stub.Register(`/utils/config --file `, func(c process.Cmd) error {
 		return &process.Error{Cmd: c.String(), Err: &exec.ExitError{}, Stderr: "sed: boom " + strings.Join(c.Args, " ")}
-	}
+	})
 	err := runPasswd(e.opts)
-	if err == nil || cmdutil.Code(err) != cmdutil.ExitFailure {
+	if err == nil || cmdutil.ExitCode(err) != cmdutil.ExitFailure {
 		t.Fatalf("err = %v", err)
 	}
-	all := err.Error() + "\n" + cmdutil.Detail(err)
+	all := err.Error() + "\n" + errs.DetailOf(err)
 	if fullHash.MatchString(all) || strings.Contains(all, testPassword) {
 		t.Fatalf("the error shows a secret: %s", all)
 	}
@@ -167,15 +179,15 @@ func TestFailureMasksHash(t *testing.T) {
 	}
 
 	c := redact(context.Canceled, "$$6$$x")
-	if !errors.Is(c, context.Canceled) || cmdutil.Code(c) != cmdutil.ExitInterrupted {
-		t.Fatalf("redact(Canceled) = %v (exit %d)", c, cmdutil.Code(c))
+	if !errors.Is(c, context.Canceled) || cmdutil.ExitCode(c) != cmdutil.ExitInterrupted {
+		t.Fatalf("redact(Canceled) = %v (exit %d)", c, cmdutil.ExitCode(c))
 	}
 }
 
 func TestNotATerminal(t *testing.T) {
 	e := newEnv(t)
 	err := runPasswd(e.opts)
-	if cmdutil.Code(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "--stdin") {
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "--stdin") {
 		t.Fatalf("err = %v", err)
 	}
 }

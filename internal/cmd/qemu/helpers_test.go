@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
 	"github.com/ipabr/ipabr/internal/ironic/ironictest"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/project"
@@ -147,9 +148,8 @@ func newEnv(t *testing.T) *env {
 	e.f = &cmdutil.Factory{
 		IOStreams: io,
 		Runner:    process.OS{GraceTime: 5 * time.Second},
-		Settings:  func() (*cmdutil.Settings, error) { return &cmdutil.Settings{Project: p, Quiet: e.quiet}, nil },
+		Settings:  func() (*config.Settings, error) { return &config.Settings{Project: p, Quiet: e.quiet}, nil },
 		Now:       time.Now,
-		Getenv:    os.Getenv,
 		LookPath: func(name string) (string, error) {
 			if e.lookErr != nil {
 				return "", e.lookErr
@@ -227,8 +227,8 @@ func (e *env) run(ctx context.Context, args ...string) int {
 	if err != nil {
 		fmt.Fprintf(e.errOut, "error: %v\n", err)
 	}
-	e.t.Logf("ipabr qemu %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), cmdutil.Code(err), e.out, e.errOut)
-	return cmdutil.Code(err)
+	e.t.Logf("ipabr qemu %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), cmdutil.ExitCode(err), e.out, e.errOut)
+	return cmdutil.ExitCode(err)
 }
 
 // cancelAfterStart calls cancel a while after the command started QEMU:

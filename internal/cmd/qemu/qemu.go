@@ -17,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/project"
 	"github.com/ipabr/ipabr/internal/qemu"
@@ -35,7 +37,7 @@ const SerialLines = 50
 // Options are qemu's inputs.
 type Options struct {
 	IO         *term.IOStreams
-	Settings   func() (*cmdutil.Settings, error)
+	Settings   func() (*config.Settings, error)
 	Runner     process.Runner
 	Context    context.Context
 	LookPath   func(string) (string, error)
@@ -165,7 +167,7 @@ func runQemu(opts *Options) error {
 	}
 	binary, lookErr := opts.LookPath(qemu.DefaultBinary)
 	if lookErr != nil && !opts.Print {
-		return cmdutil.Failure("%s not found on PATH; install QEMU: apt-get install qemu-system-x86 (Fedora: dnf install qemu-system-x86)", qemu.DefaultBinary)
+		return errs.Failedf("%s not found on PATH; install QEMU: apt-get install qemu-system-x86 (Fedora: dnf install qemu-system-x86)", qemu.DefaultBinary)
 	}
 	kvmErr := opts.KVM(binary)
 	if kvmErr == nil {
@@ -180,7 +182,7 @@ func runQemu(opts *Options) error {
 
 	port, moved, err := qemu.ChoosePort(cfg.HostPort)
 	if err != nil {
-		return cmdutil.Failure("%v", err)
+		return errs.Failedf("%v", err)
 	}
 	if moved {
 		opts.notice(s, "Port %d on 127.0.0.1 is in use; forwarding port %d to the agent instead.", cfg.HostPort, port)
@@ -214,38 +216,38 @@ func (opts *Options) config() (qemu.Config, error) {
 	var cfg qemu.Config
 	switch {
 	case opts.CPUs < 1:
-		return cfg, cmdutil.UsageError("--cpus must be 1 or more, not %d", opts.CPUs)
+		return cfg, errs.BadInputf("--cpus must be 1 or more, not %d", opts.CPUs)
 	case !qemu.ValidMemory(opts.Memory):
-		return cfg, cmdutil.UsageError("--memory must be a size such as 2G or 512M, not %q", opts.Memory)
+		return cfg, errs.BadInputf("--memory must be a size such as 2G or 512M, not %q", opts.Memory)
 	case opts.Port < 1 || opts.Port > 65535:
-		return cfg, cmdutil.UsageError("--port must be between 1 and 65535, not %d", opts.Port)
+		return cfg, errs.BadInputf("--port must be between 1 and 65535, not %d", opts.Port)
 	case opts.Timeout < 0:
-		return cfg, cmdutil.UsageError("--timeout must be positive, not %s", opts.Timeout)
+		return cfg, errs.BadInputf("--timeout must be positive, not %s", opts.Timeout)
 	case opts.Timeout != 0 && !opts.Check:
-		return cfg, cmdutil.UsageError("--timeout only applies with --check")
+		return cfg, errs.BadInputf("--timeout only applies with --check")
 	case opts.Print && opts.Check:
-		return cfg, cmdutil.UsageError("--print shows the interactive command line; it cannot be combined with --check")
+		return cfg, errs.BadInputf("--print shows the interactive command line; it cannot be combined with --check")
 	case !opts.Check && (opts.NoIronic || opts.JSON || opts.Inventory != "" || len(opts.PhaseTimeouts) > 0):
-		return cfg, cmdutil.UsageError("--no-ironic, --json, --inventory and --phase-timeout only apply with --check")
+		return cfg, errs.BadInputf("--no-ironic, --json, --inventory and --phase-timeout only apply with --check")
 	case opts.NoIronic && (opts.JSON || opts.Inventory != "" || len(opts.PhaseTimeouts) > 0):
-		return cfg, cmdutil.UsageError("--json, --inventory and --phase-timeout belong to the agent check; --no-ironic only waits for the agent's API")
+		return cfg, errs.BadInputf("--json, --inventory and --phase-timeout belong to the agent check; --no-ironic only waits for the agent's API")
 	case opts.Check && !opts.NoIronic && opts.ISO != "":
-		return cfg, cmdutil.UsageError("--check names the stand-in Ironic on the kernel command line, which an ISO sets itself; check an ISO with --check --no-ironic, or boot --kernel and --initrd")
+		return cfg, errs.BadInputf("--check names the stand-in Ironic on the kernel command line, which an ISO sets itself; check an ISO with --check --no-ironic, or boot --kernel and --initrd")
 	case opts.ISO != "" && (opts.Kernel != "" || opts.Initrd != ""):
-		return cfg, cmdutil.UsageError("--iso boots the ISO's own kernel; it cannot be combined with --kernel or --initrd")
+		return cfg, errs.BadInputf("--iso boots the ISO's own kernel; it cannot be combined with --kernel or --initrd")
 	case opts.ISO != "" && opts.Append != "":
-		return cfg, cmdutil.UsageError("--append needs a direct kernel boot; with --iso the ISO's boot loader sets the kernel arguments")
+		return cfg, errs.BadInputf("--append needs a direct kernel boot; with --iso the ISO's boot loader sets the kernel arguments")
 	}
 	nic, err := qemu.NICModel(opts.NIC)
 	if err != nil {
-		return cfg, cmdutil.UsageError("--nic: %v", err)
+		return cfg, errs.BadInputf("--nic: %v", err)
 	}
 	if _, err := opts.phaseTimeouts(); err != nil {
 		return cfg, err
 	}
 	if opts.Inventory != "" {
 		if st, err := os.Stat(filepath.Dir(opts.Inventory)); err != nil || !st.IsDir() {
-			return cfg, cmdutil.UsageError("--inventory %s: the directory %s does not exist", opts.Inventory, filepath.Dir(opts.Inventory))
+			return cfg, errs.BadInputf("--inventory %s: the directory %s does not exist", opts.Inventory, filepath.Dir(opts.Inventory))
 		}
 	}
 	cfg = qemu.Config{
@@ -270,7 +272,7 @@ func (opts *Options) config() (qemu.Config, error) {
 	}
 	if opts.SerialLog != "" {
 		if cfg.SerialLog, err = filepath.Abs(opts.SerialLog); err != nil {
-			return cfg, cmdutil.UsageError("--serial-log: %v", err)
+			return cfg, errs.BadInputf("--serial-log: %v", err)
 		}
 		if opts.Check {
 			cfg.SerialLog = "" // ipabr writes the file itself
@@ -279,7 +281,7 @@ func (opts *Options) config() (qemu.Config, error) {
 	if opts.UEFI {
 		fw, err := qemu.FindOVMF(opts.FileExists)
 		if err != nil {
-			return cfg, cmdutil.Failure("--uefi: %v", err)
+			return cfg, errs.Failedf("--uefi: %v", err)
 		}
 		cfg.Firmware = &fw
 	}
@@ -290,14 +292,14 @@ func (opts *Options) config() (qemu.Config, error) {
 func (opts *Options) existing(flag, path string) (string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return "", cmdutil.UsageError("%s %s: %v", flag, path, err)
+		return "", errs.BadInputf("%s %s: %v", flag, path, err)
 	}
 	st, err := os.Stat(abs)
 	if err != nil {
-		return "", cmdutil.UsageError("%s %s: no such file", flag, path)
+		return "", errs.BadInputf("%s %s: no such file", flag, path)
 	}
 	if st.IsDir() {
-		return "", cmdutil.UsageError("%s %s is a directory, not a file", flag, path)
+		return "", errs.BadInputf("%s %s is a directory, not a file", flag, path)
 	}
 	return abs, nil
 }
@@ -319,7 +321,7 @@ func (opts *Options) images() (kernel, initrd string, err error) {
 		if imagesDir == "" {
 			s, err := opts.Settings()
 			if err != nil {
-				return "", cmdutil.AsUsage(fmt.Errorf("%w (or pass --kernel and --initrd)", err))
+				return "", errs.As(errs.BadInput, fmt.Errorf("%w (or pass --kernel and --initrd)", err))
 			}
 			imagesDir = filepath.Join(s.Project.Output, "images")
 		}
@@ -328,7 +330,7 @@ func (opts *Options) images() (kernel, initrd string, err error) {
 				return p, nil
 			}
 		}
-		return "", cmdutil.UsageError("no %s: %s (or %s) does not exist; run 'ipabr build' first, or pass %s FILE",
+		return "", errs.BadInputf("no %s: %s (or %s) does not exist; run 'ipabr build' first, or pass %s FILE",
 			what, filepath.Join(imagesDir, names[0]), strings.Join(names[1:], ", "), flag)
 	}
 	if kernel, err = pick("--kernel", opts.Kernel, KernelNames, "kernel image"); err != nil {
@@ -342,14 +344,14 @@ func (opts *Options) images() (kernel, initrd string, err error) {
 
 // settings are the verbose and quiet switches; with explicit images ipabr
 // also runs outside a project, where there are none.
-func (opts *Options) settings() *cmdutil.Settings {
+func (opts *Options) settings() *config.Settings {
 	if s, err := opts.Settings(); err == nil {
 		return s
 	}
-	return &cmdutil.Settings{}
+	return &config.Settings{}
 }
 
-func (opts *Options) notice(s *cmdutil.Settings, format string, a ...any) {
+func (opts *Options) notice(s *config.Settings, format string, a ...any) {
 	if !s.Quiet {
 		fmt.Fprintf(opts.IO.ErrOut, format+"\n", a...)
 	}
@@ -357,14 +359,14 @@ func (opts *Options) notice(s *cmdutil.Settings, format string, a ...any) {
 
 // checkOptions are the check's options, with the console going to
 // --serial-log and, with -v, to stderr; close the returned file after.
-func (opts *Options) checkOptions(s *cmdutil.Settings, timeout time.Duration) (qemu.CheckOptions, io.Closer, error) {
+func (opts *Options) checkOptions(s *config.Settings, timeout time.Duration) (qemu.CheckOptions, io.Closer, error) {
 	o := qemu.CheckOptions{Timeout: timeout, Lines: SerialLines, Started: opts.Started}
 	var writers []io.Writer
 	var closer io.Closer = io.NopCloser(nil)
 	if opts.SerialLog != "" {
 		f, err := os.Create(opts.SerialLog)
 		if err != nil {
-			return o, nil, cmdutil.Failure("--serial-log: %v", err)
+			return o, nil, errs.Failedf("--serial-log: %v", err)
 		}
 		closer = f
 		writers = append(writers, f)
@@ -386,17 +388,17 @@ func (opts *Options) checkFailure(err error) error {
 	}
 	var ce *qemu.CheckError
 	if !errors.As(err, &ce) {
-		return cmdutil.Failure("%v", err)
+		return errs.Failedf("%v", err)
 	}
 	opts.showSerial(ce.Serial)
 	if ce.PhaseTimeout {
-		return cmdutil.Failure("%s (--phase-timeout %s=DURATION allows longer)", ce.Reason, ce.Phase)
+		return errs.Failedf("%s (--phase-timeout %s=DURATION allows longer)", ce.Reason, ce.Phase)
 	}
-	return cmdutil.Failure("%s", ce.Reason)
+	return errs.Failedf("%s", ce.Reason)
 }
 
 // check is the plain probe (--check --no-ironic).
-func (opts *Options) check(s *cmdutil.Settings, cfg qemu.Config, timeout time.Duration) error {
+func (opts *Options) check(s *config.Settings, cfg qemu.Config, timeout time.Duration) error {
 	o, closer, err := opts.checkOptions(s, timeout)
 	if err != nil {
 		return err
@@ -420,11 +422,11 @@ func (opts *Options) phaseTimeouts() (qemu.PhaseTimeouts, error) {
 	for name, value := range opts.PhaseTimeouts {
 		p, err := qemu.ParsePhase(name)
 		if err != nil {
-			return nil, cmdutil.UsageError("--phase-timeout: %v", err)
+			return nil, errs.BadInputf("--phase-timeout: %v", err)
 		}
 		d, err := time.ParseDuration(value)
 		if err != nil || d <= 0 {
-			return nil, cmdutil.UsageError("--phase-timeout %s=%s: want a positive duration such as 90s or 10m", name, value)
+			return nil, errs.BadInputf("--phase-timeout %s=%s: want a positive duration such as 90s or 10m", name, value)
 		}
 		t[p] = d
 	}
@@ -432,10 +434,10 @@ func (opts *Options) phaseTimeouts() (qemu.PhaseTimeouts, error) {
 }
 
 // checkAgent proves the agent against the stand-in Ironic (--check).
-func (opts *Options) checkAgent(s *cmdutil.Settings, cfg qemu.Config, timeout time.Duration) error {
+func (opts *Options) checkAgent(s *config.Settings, cfg qemu.Config, timeout time.Duration) error {
 	img, err := opts.LookPath(qemu.ImgBinary)
 	if err != nil {
-		return cmdutil.Failure("%s not found on PATH; --check makes its scratch disks with it: apt-get install qemu-utils (Fedora: dnf install qemu-img), or use --check --no-ironic", qemu.ImgBinary)
+		return errs.Failedf("%s not found on PATH; --check makes its scratch disks with it: apt-get install qemu-utils (Fedora: dnf install qemu-img), or use --check --no-ironic", qemu.ImgBinary)
 	}
 	phases, _ := opts.phaseTimeouts() // checked in config
 	o, closer, err := opts.checkOptions(s, timeout)
@@ -457,7 +459,7 @@ func (opts *Options) checkAgent(s *cmdutil.Settings, cfg qemu.Config, timeout ti
 	}
 	if rep != nil && len(rep.Inventory) > 0 && opts.Inventory != "" {
 		if werr := project.WriteFileAtomic(opts.Inventory, rep.Inventory, 0o644); werr != nil && err == nil {
-			err = cmdutil.Failure("--inventory: %v", werr)
+			err = errs.Failedf("--inventory: %v", werr)
 		}
 	}
 	if opts.JSON && rep != nil && !errors.Is(err, context.Canceled) {
@@ -488,7 +490,7 @@ func (opts *Options) showSerial(lines []string) {
 	}
 }
 
-func (opts *Options) interactive(s *cmdutil.Settings, cfg qemu.Config) error {
+func (opts *Options) interactive(s *config.Settings, cfg qemu.Config) error {
 	opts.notice(s, "Booting %s under %s; the agent will answer on http://127.0.0.1:%d/. Quit QEMU with Ctrl-A X.",
 		bootMedia(cfg), strings.ToUpper(cfg.Accel), cfg.HostPort)
 	err := qemu.Run(opts.Context, opts.Runner, cfg, opts.IO.In, opts.IO.Out, opts.IO.ErrOut, opts.Started)
@@ -498,7 +500,7 @@ func (opts *Options) interactive(s *cmdutil.Settings, cfg qemu.Config) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	return cmdutil.Failure("%v", err)
+	return errs.Failedf("%v", err)
 }
 
 func bootMedia(cfg qemu.Config) string {

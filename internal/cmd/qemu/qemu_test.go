@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/ironic"
 	"github.com/ipabr/ipabr/internal/ironic/ironictest"
 	"github.com/ipabr/ipabr/internal/qemu"
@@ -153,7 +155,7 @@ func TestMissingImages(t *testing.T) {
 func TestExplicitImagesNeedNoProject(t *testing.T) {
 	e := newEnv(t)
 	e.touch("k", "i")
-	e.f.Settings = func() (*cmdutil.Settings, error) { return nil, cmdutil.UsageError("not inside an ipabr project") }
+	e.f.Settings = func() (*config.Settings, error) { return nil, errs.BadInputf("not inside an ipabr project") }
 	if code := e.run(context.Background(), "--print", "--kernel", filepath.Join(e.images, "k"), "--initrd", filepath.Join(e.images, "i")); code != 0 {
 		t.Fatalf("exit %d", code)
 	}

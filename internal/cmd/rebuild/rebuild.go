@@ -4,13 +4,14 @@ package rebuild
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/buildroot"
-	"github.com/ipabr/ipabr/internal/cmd/build"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/errs"
+	"github.com/ipabr/ipabr/internal/term"
 )
 
 // Options are rebuild's inputs.
@@ -65,7 +66,7 @@ func Targets(packages []string, reconfigure, dirclean bool) ([]string, error) {
 	var targets []string
 	for _, p := range packages {
 		if !buildroot.ValidPackageName(p) {
-			return nil, cmdutil.UsageError("%q is not a package name (lowercase letters, digits and ._+- only)", p)
+			return nil, errs.At(errs.Arg("PKG"), errs.BadInputf("%q is not a package name (lowercase letters, digits and ._+- only)", p))
 		}
 		targets = append(targets, p+suffix)
 	}
@@ -75,7 +76,7 @@ func Targets(packages []string, reconfigure, dirclean bool) ([]string, error) {
 func runRebuild(opts *Options) error {
 	f := opts.Factory
 	if opts.Reconfigure && opts.Dirclean {
-		return cmdutil.UsageError("--reconfigure and --dirclean cannot be used together")
+		return errs.BadInputf("--reconfigure and --dirclean cannot be used together")
 	}
 	targets, err := Targets(opts.Packages, opts.Reconfigure, opts.Dirclean)
 	if err != nil {
@@ -85,21 +86,20 @@ func runRebuild(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out, err := cmdutil.OpenOutput(s, false, f.Now())
+	w, err := f.OpenWorkspace(s, false)
 	if err != nil {
 		return err
 	}
-	defer out.Close()
-	if _, err := out.RequireConfig(s); err != nil {
+	defer w.Close()
+	if _, err := w.RequireConfig(); err != nil {
 		return err
 	}
-	res, err := build.Run(opts.Context, f, s, out, targets)
+	res, err := w.Build(opts.Context, targets, term.NewBuildDisplay(f.Notes(s), f.Now))
 	if opts.JSON && res != nil {
-		enc := json.NewEncoder(f.IOStreams.Out)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(res)
-	} else if err == nil {
-		build.PrintImages(f, s, res)
+		return cmdutil.PrintJSONResult(f.IOStreams.Out, res, err)
+	}
+	if err == nil {
+		fmt.Fprint(f.IOStreams.Out, res.ImagesTable(s.Project))
 	}
 	return err
 }

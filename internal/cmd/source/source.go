@@ -6,21 +6,16 @@
 package source
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ipabr/ipabr/internal/buildroot"
-	"github.com/ipabr/ipabr/internal/cmd/configure"
-	ipacmd "github.com/ipabr/ipabr/internal/cmd/ipa"
 	"github.com/ipabr/ipabr/internal/cmdutil"
-	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/term"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // Options are source's inputs.
@@ -61,16 +56,9 @@ mirror for other machines (any static HTTP server; see doc/farm.md).`,
 			return runSource(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "use a fresh output/<unix-time>-XXXXXX")
+	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "use a fresh output/UNIXTIME-XXXXXX")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as a JSON object")
 	return cmd
-}
-
-// Result is what source reports (the --json output).
-type Result struct {
-	DL    string `json:"dl"`
-	Files int    `json:"files"`
-	Bytes int64  `json:"bytes"`
 }
 
 func runSource(opts *Options) error {
@@ -80,75 +68,43 @@ func runSource(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out, err := cmdutil.OpenOutput(s, opts.Unique, f.Now())
+	w, err := f.OpenWorkspace(s, opts.Unique)
 	if err != nil {
 		return err
 	}
-	defer out.Close()
-	cfg, loaded, err := configure.Ensure(ctx, f, s, out)
+	defer w.Close()
+	cfg, loaded, err := w.Ensure(ctx, f.IOStreams.ErrOut)
 	if err != nil {
 		return err
 	}
 	if !loaded { // a fresh load applied the farm settings already
-		if err := configure.ApplyFarm(ctx, f, s, out); err != nil {
+		if err := w.ApplyFarm(ctx); err != nil {
 			return err
 		}
 	}
 	// The agent's wheels are downloads too: make their lock first if the
-	// configured series has none (issue 5's step, as build does).
-	if err := ipacmd.LockIfMissing(ctx, f, s, cfg, []string{"source"}); err != nil {
+	// configured series has none, as build does.
+	if err := f.Locker(s).EnsureLock(ctx, cfg, []string{"source"}); err != nil {
 		return err
 	}
-
-	c := out.Make.Cmd("source")
-	c.Group = true
-	var captured bytes.Buffer
-	var w io.Writer = f.IOStreams.ErrOut
+	var progress io.Writer = f.IOStreams.ErrOut
 	if s.Quiet {
-		w = &captured
+		progress = nil
 	}
-	c.Stdout, c.Stderr = w, w
-	if err := f.Runner.Run(ctx, c); err != nil {
-		if s.Quiet {
-			f.IOStreams.ErrOut.Write(tailBytes(captured.Bytes(), 4096))
+	res, err := w.Source(ctx, progress, f.IOStreams.ErrOut)
+	var missing *workspace.MissingDownloadsError
+	if errors.As(err, &missing) {
+		for _, m := range missing.Missing {
+			fmt.Fprintf(f.IOStreams.ErrOut, "  missing: %s (%s)\n", m.Path(missing.DL), m.Package)
 		}
-		return cmdutil.MakeFailure(err)
 	}
-
-	text, err := process.Output(ctx, f.Runner, out.Make.QuietCmd("show-info"))
 	if err != nil {
-		return cmdutil.MakeFailure(err)
-	}
-	downloads, err := buildroot.ParseDownloads([]byte(text))
-	if err != nil {
-		return cmdutil.Failure("%v", err)
-	}
-	dl := s.Project.Rel(s.Project.DL)
-	if missing := buildroot.MissingDownloads(s.Project.DL, downloads); len(missing) > 0 {
-		for _, m := range missing {
-			fmt.Fprintf(f.IOStreams.ErrOut, "  missing: %s (%s)\n", m.Path(dl), m.Package)
-		}
-		return cmdutil.Failure("make source finished but %d of %d files are still missing from %s", len(missing), len(downloads), dl)
-	}
-	res := Result{DL: s.Project.DL, Files: len(downloads)}
-	for _, d := range downloads {
-		if st, err := os.Stat(d.Path(s.Project.DL)); err == nil {
-			res.Bytes += st.Size()
-		}
+		return err
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(f.IOStreams.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return cmdutil.PrintJSON(f.IOStreams.Out, res)
 	}
 	fmt.Fprintf(f.IOStreams.Out, "%s holds all %d files (%s) the configuration of %s downloads; 'ipabr build --offline' needs no network\n",
-		dl, res.Files, term.HumanBytes(res.Bytes), s.Project.Rel(out.Dir))
+		w.Rel(res.DL), res.Files, term.HumanBytes(res.Bytes), w.Rel(w.Dir))
 	return nil
-}
-
-func tailBytes(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
 }

@@ -5,20 +5,18 @@ package sshkey
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/image"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // Options are the inputs of the ssh-key subcommands.
@@ -33,7 +31,7 @@ type Options struct {
 // NewCmdSSHKey builds the ssh-key command group.
 func NewCmdSSHKey(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "ssh-key <command>",
+		Use:   "ssh-key COMMAND",
 		Short: "Manage root's SSH keys in overlay/ (add, list, remove)",
 		Long: `Manage the SSH public keys that may log in as root, kept in your overlay as
 overlay/root/.ssh/authorized_keys (directory 0700, file 0600). Every key is
@@ -55,7 +53,7 @@ the overlay is copied again; no package is rebuilt).`,
 // subcommand with exit 2 (cobra would show help and exit 0).
 func groupRunE(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return cmdutil.UsageError("unknown command %q for %q", args[0], cmd.CommandPath())
+		return errs.BadInputf("unknown command %q for %q", args[0], cmd.CommandPath())
 	}
 	return cmd.Help()
 }
@@ -118,57 +116,6 @@ the SHA256: prefix. When no key is left, the sshd drop-in is removed too.`,
 	}
 }
 
-// MaxKeyFileSize bounds a key file; public key files are a few KiB.
-const MaxKeyFileSize = 1 << 20
-
-// ReadKeys reads and parses the public keys in the file name, or standard
-// input for "-". Any bad line refuses the whole input (exit 2) with the
-// line named and its content not shown.
-func ReadKeys(in io.Reader, name string) ([]image.AuthorizedKey, error) {
-	label := name
-	r := in
-	if name == "-" {
-		label = "standard input"
-	} else {
-		fh, err := os.Open(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, cmdutil.UsageError("key file %s does not exist", name)
-		}
-		if err != nil {
-			return nil, cmdutil.UsageError("cannot read key file %s: %v", name, unwrapPath(err))
-		}
-		defer fh.Close()
-		if st, err := fh.Stat(); err == nil && st.IsDir() {
-			return nil, cmdutil.UsageError("key file %s is a directory", name)
-		}
-		r = fh
-	}
-	data, err := io.ReadAll(io.LimitReader(r, MaxKeyFileSize+1))
-	defer clear(data)
-	if err != nil {
-		return nil, cmdutil.UsageError("cannot read %s: %v", label, unwrapPath(err))
-	}
-	if len(data) > MaxKeyFileSize {
-		return nil, cmdutil.UsageError("%s is larger than 1 MiB, not a public key file", label)
-	}
-	keys, err := image.ParseAuthorizedKeys(data)
-	if err != nil {
-		return nil, cmdutil.AsUsage(fmt.Errorf("%s: %w; nothing was added", label, err))
-	}
-	return keys, nil
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// asCmdErr maps the image package's bad input to exit 2, anything else to 1.
-func asCmdErr(err error) error { return cmdutil.Classify(err, image.ErrBadInput) }
-
 func runAdd(opts *Options) error {
 	f := opts.Factory
 	s, err := f.Settings()
@@ -176,25 +123,25 @@ func runAdd(opts *Options) error {
 		return err
 	}
 	p := s.Project
-	keys, err := ReadKeys(f.IOStreams.In, opts.File)
+	keys, err := image.ReadKeys(f.IOStreams.In, opts.File)
 	if err != nil {
 		return err
 	}
 	file := image.RootAuthorizedKeys(p.Overlay())
 	res, err := file.Add(keys)
 	if err != nil {
-		return asCmdErr(err)
+		return err
 	}
 	out := f.IOStreams.Out
 	for _, k := range res.Added {
-		fmt.Fprintf(out, "added %s\n", Describe(k))
+		fmt.Fprintf(out, "added %s\n", image.Describe(k))
 	}
 	for _, k := range res.Duplicates {
-		fmt.Fprintf(out, "already present %s\n", Describe(k))
+		fmt.Fprintf(out, "already present %s\n", image.Describe(k))
 	}
 	changed, err := image.WriteSSHDDropIn(p.Overlay())
 	if err != nil {
-		return asCmdErr(err)
+		return err
 	}
 	if changed {
 		fmt.Fprintf(out, "wrote %s: root logs in over SSH with a key only; no password logins\n", p.Rel(image.SSHDDropInPath(p.Overlay())))
@@ -205,46 +152,15 @@ func runAdd(opts *Options) error {
 		if len(res.Added) > 0 || changed {
 			fmt.Fprintln(f.IOStreams.ErrOut, TakesEffect)
 		}
-		OverlayNote(f, s)
+		if warning := workspace.OverlayWarning(s); warning != "" {
+			fmt.Fprintf(f.IOStreams.ErrOut, "warning: %s\n", warning)
+		}
 	}
 	return nil
 }
 
-// Describe names a key by fingerprint, type and comment.
-func Describe(k image.AuthorizedKey) string {
-	return strings.TrimSpace(k.Fingerprint() + " " + k.Type() + " " + k.Comment)
-}
-
 // TakesEffect says when an overlay change reaches the image.
 const TakesEffect = "It takes effect at the next 'ipabr build': target finalisation only (the overlay is copied again; no package is rebuilt)."
-
-// OverlayNote warns when the configured output does not copy overlay/
-// (a configuration loaded from another defconfig).
-func OverlayNote(f *cmdutil.Factory, s *cmdutil.Settings) {
-	p := s.Project
-	cfg, err := buildroot.ReadConfigFile(filepath.Join(p.Output, ".config"))
-	if err != nil {
-		return
-	}
-	for _, dir := range strings.Fields(cfg.Values["BR2_ROOTFS_OVERLAY"]) {
-		if ResolvePath(s, dir) == p.Overlay() {
-			return
-		}
-	}
-	fmt.Fprintf(f.IOStreams.ErrOut, "warning: %s does not copy %s/ (BR2_ROOTFS_OVERLAY does not name it); add it with 'ipabr menuconfig' (System configuration → Root filesystem overlay directories)\n",
-		p.Rel(filepath.Join(p.Output, ".config")), p.Rel(p.Overlay()))
-}
-
-// ResolvePath expands the external tree's path variable in a path from
-// .config and makes it absolute and clean.
-func ResolvePath(s *cmdutil.Settings, raw string) string {
-	p := s.Project
-	path := strings.NewReplacer("$(BR2_EXTERNAL_IPA_PATH)", p.External, "${BR2_EXTERNAL_IPA_PATH}", p.External, "$(TOPDIR)", p.Buildroot).Replace(raw)
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(p.Buildroot, path)
-	}
-	return filepath.Clean(path)
-}
 
 func runList(opts *Options) error {
 	f := opts.Factory
@@ -255,7 +171,7 @@ func runList(opts *Options) error {
 	file := image.RootAuthorizedKeys(s.Project.Overlay())
 	keys, err := file.List()
 	if err != nil {
-		return asCmdErr(err)
+		return err
 	}
 	if len(keys) == 0 {
 		if !s.Quiet {
@@ -291,24 +207,24 @@ func runRemove(opts *Options) error {
 	file := image.RootAuthorizedKeys(p.Overlay())
 	removed, err := file.Remove(opts.Fingerprint)
 	if err != nil {
-		return asCmdErr(err)
+		return err
 	}
 	out := f.IOStreams.Out
-	fmt.Fprintf(out, "removed %s\n", Describe(removed))
+	fmt.Fprintf(out, "removed %s\n", image.Describe(removed))
 	left, err := file.List()
 	if err != nil {
-		return asCmdErr(err)
+		return err
 	}
 	if len(left) == 0 {
 		if data, err := os.ReadFile(file.Path()); err == nil && strings.TrimSpace(string(data)) == "" {
 			if err := os.Remove(file.Path()); err != nil {
-				return cmdutil.Failure("%v", err)
+				return errs.Failedf("%v", err)
 			}
 			fmt.Fprintf(out, "removed %s (no key left)\n", p.Rel(file.Path()))
 		}
 		gone, err := image.RemoveSSHDDropIn(p.Overlay())
 		if err != nil {
-			return cmdutil.Failure("%v", err)
+			return errs.Failedf("%v", err)
 		}
 		if gone {
 			fmt.Fprintf(out, "removed %s (no key left)\n", p.Rel(image.SSHDDropInPath(p.Overlay())))

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/ipabr/ipabr/internal/ccache"
-	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/term"
 )
@@ -32,7 +32,7 @@ type CCacheRep struct {
 // ccache (<output>/host/bin/ccache, which reads BR_CACHE_DIR) when the
 // output has one, else the ccache on PATH (CCACHE_DIR): what `make
 // ccache-stats` prints, without building host-ccache first.
-func ccacheState(ctx context.Context, opts *Options, s *cmdutil.Settings) *CCacheRep {
+func ccacheState(ctx context.Context, opts *Options, s *config.Settings) *CCacheRep {
 	dir := s.Project.CCache
 	rep := &CCacheRep{Dir: dir, RemoteStorage: ccache.ReadRemoteStorage(dir), Configured: s.Farm.CCacheRemoteStorage}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
 	"github.com/ipabr/ipabr/internal/gitsub"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/project"
@@ -22,7 +23,7 @@ import (
 // Options are status's inputs.
 type Options struct {
 	IO       *term.IOStreams
-	Settings func() (*cmdutil.Settings, error)
+	Settings func() (*config.Settings, error)
 	JSON     bool
 	// For the compiler cache statistics (ccache.go).
 	Context  context.Context

@@ -19,13 +19,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/buildroot"
-	"github.com/ipabr/ipabr/internal/cmd/sshkey"
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/image"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
-
-// SymUsersTables is the Buildroot option naming the users tables.
-const SymUsersTables = "BR2_ROOTFS_USERS_TABLES"
 
 // Options are the inputs of the user subcommands.
 type Options struct {
@@ -42,7 +41,7 @@ type Options struct {
 // NewCmdUser builds the user command group.
 func NewCmdUser(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "user <command>",
+		Use:   "user COMMAND",
 		Short: "Manage extra users of the image (add, list, remove, apply)",
 		Long: `Manage extra users of the image. They are kept in a users table in
 Buildroot's makeusers syntax, scripts/users.table (untracked, mode 0600),
@@ -66,7 +65,7 @@ images only; no package is rebuilt).`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return cmdutil.UsageError("unknown command %q for %q", args[0], cmd.CommandPath())
+				return errs.BadInputf("unknown command %q for %q", args[0], cmd.CommandPath())
 			}
 			return cmd.Help()
 		},
@@ -140,41 +139,15 @@ reloads the defconfig.`,
 	}, &Options{Factory: f})
 }
 
-// TablePath is the project's users table.
-func TablePath(s *cmdutil.Settings) string {
-	return filepath.Join(s.Project.Scripts(), image.UsersTableName)
-}
-
-// TableRef is how .config names the table: relative to the external tree
-// when the table sits beside it, as the defconfig names overlay/, so the
-// value means the same in every checkout.
-func TableRef(s *cmdutil.Settings) string {
-	p := s.Project
-	if filepath.Join(filepath.Dir(p.External), "scripts") == p.Scripts() {
-		return "$(BR2_EXTERNAL_IPA_PATH)/../scripts/" + image.UsersTableName
-	}
-	return TablePath(s)
-}
-
-// wired reports whether a BR2_ROOTFS_USERS_TABLES value names the table.
-func wired(s *cmdutil.Settings, value string) bool {
-	for _, t := range strings.Fields(value) {
-		if sshkey.ResolvePath(s, t) == TablePath(s) {
-			return true
-		}
-	}
-	return false
-}
-
-// asCmdErr maps the image package's bad input to exit 2, anything else to 1.
+// asCmdErr maps the end of standard input to a missing password.
 func asCmdErr(err error) error {
 	if errors.Is(err, io.EOF) {
-		return cmdutil.AsUsage(image.ErrNoPassword)
+		return errs.As(errs.BadInput, image.ErrNoPassword)
 	}
-	return cmdutil.Classify(err, image.ErrBadInput)
+	return err
 }
 
-func configured(s *cmdutil.Settings) bool {
+func configured(s *config.Settings) bool {
 	st, err := os.Stat(filepath.Join(s.Project.Output, ".config"))
 	return err == nil && st.Mode().IsRegular()
 }
@@ -190,7 +163,7 @@ func runAdd(opts *Options) error {
 		return asCmdErr(fmt.Errorf("--groups: %w", err))
 	}
 	if opts.SSHKey == "-" && opts.PasswordStdin {
-		return cmdutil.UsageError("--ssh-key - and --password-stdin both read standard input; give the key as a file")
+		return errs.BadInputf("--ssh-key - and --password-stdin both read standard input; give the key as a file")
 	}
 	s, err := f.Settings()
 	if err != nil {
@@ -205,25 +178,25 @@ func runAdd(opts *Options) error {
 	if err := u.Validate(); err != nil {
 		return asCmdErr(err)
 	}
-	tablePath := TablePath(s)
+	tablePath := workspace.UsersTable(p)
 	table, err := image.LoadUsersTable(tablePath)
 	if err != nil {
 		return asCmdErr(err)
 	}
 	if _, ok := table.Lookup(u.Name); ok {
-		return cmdutil.UsageError("user %s is already in %s; 'ipabr user remove %s' first to change it", u.Name, p.Rel(tablePath), u.Name)
+		return errs.BadInputf("user %s is already in %s; 'ipabr user remove %s' first to change it", u.Name, p.Rel(tablePath), u.Name)
 	}
 	var keys []image.AuthorizedKey
 	if opts.SSHKey != "" {
-		if keys, err = sshkey.ReadKeys(ios.In, opts.SSHKey); err != nil {
+		if keys, err = image.ReadKeys(ios.In, opts.SSHKey); err != nil {
 			return err
 		}
 	}
 	// Take the output's lock before anything is written, so that a running
 	// build makes this fail with nothing changed.
-	var out *cmdutil.Output
+	var out *workspace.Workspace
 	if configured(s) {
-		if out, err = cmdutil.OpenOutput(s, false, f.Now()); err != nil {
+		if out, err = f.OpenWorkspace(s, false); err != nil {
 			return err
 		}
 		defer out.Close()
@@ -236,7 +209,7 @@ func runAdd(opts *Options) error {
 		hash, err := image.HashPassword(pw)
 		clear(pw)
 		if err != nil {
-			return cmdutil.Failure("hashing the password: %v", err)
+			return errs.Failedf("hashing the password: %v", err)
 		}
 		u.Password = hash
 	}
@@ -254,20 +227,20 @@ func runAdd(opts *Options) error {
 		}
 	}
 	if err := table.Save(tablePath); err != nil {
-		return cmdutil.Failure("writing %s: %v", p.Rel(tablePath), err)
+		return errs.Failedf("writing %s: %v", p.Rel(tablePath), err)
 	}
 	w := ios.Out
 	fmt.Fprintf(w, "added user %s to %s: %s\n", u.Name, p.Rel(tablePath), summary(u))
 	if added != nil {
 		for _, k := range added.Added {
-			fmt.Fprintf(w, "added %s to %s\n", sshkey.Describe(k), p.Rel(keyFile.Path()))
+			fmt.Fprintf(w, "added %s to %s\n", image.Describe(k), p.Rel(keyFile.Path()))
 		}
 		for _, k := range added.Duplicates {
-			fmt.Fprintf(w, "already present %s in %s\n", sshkey.Describe(k), p.Rel(keyFile.Path()))
+			fmt.Fprintf(w, "already present %s in %s\n", image.Describe(k), p.Rel(keyFile.Path()))
 		}
 	}
 	if out != nil {
-		if err := wire(opts, s, out); err != nil {
+		if err := wire(opts, out); err != nil {
 			return err
 		}
 	}
@@ -283,7 +256,9 @@ func runAdd(opts *Options) error {
 	}
 	fmt.Fprintln(e, TakesEffect)
 	if len(keys) > 0 {
-		sshkey.OverlayNote(f, s)
+		if warning := workspace.OverlayWarning(s); warning != "" {
+			fmt.Fprintf(e, "warning: %s\n", warning)
+		}
 	}
 	return nil
 }
@@ -310,28 +285,18 @@ func id(n int) string {
 
 // wire adds the table to BR2_ROOTFS_USERS_TABLES in the output's .config
 // unless it is named there already, and shows the change.
-func wire(opts *Options, s *cmdutil.Settings, out *cmdutil.Output) error {
-	f := opts.Factory
-	p := s.Project
-	cfgFile := p.Rel(filepath.Join(out.Dir, ".config"))
-	cfg, err := out.RequireConfig(s)
+func wire(opts *Options, w *workspace.Workspace) error {
+	out := opts.Factory.IOStreams.Out
+	changes, already, err := w.WireUsersTable(opts.Context)
 	if err != nil {
 		return err
 	}
-	current := cfg.Values[SymUsersTables]
-	if wired(s, current) {
-		fmt.Fprintf(f.IOStreams.Out, "%s already uses %s (%s)\n", cfgFile, p.Rel(TablePath(s)), SymUsersTables)
+	cfgFile := w.Rel(w.ConfigFile())
+	if already {
+		fmt.Fprintf(out, "%s already uses %s (%s)\n", cfgFile, w.Rel(workspace.UsersTable(w.Settings.Project)), workspace.SymUsersTables)
 		return nil
 	}
-	value := strings.TrimSpace(current + " " + TableRef(s))
-	changes, err := out.EditConfig(opts.Context, f.Runner, buildroot.Set(SymUsersTables, value))
-	if err != nil {
-		return cmdutil.MakeFailure(err)
-	}
-	if after, _, err := out.Config(); err != nil || !wired(s, after.Values[SymUsersTables]) {
-		return cmdutil.Failure("Buildroot did not keep %s in %s", SymUsersTables, cfgFile)
-	}
-	cmdutil.PrintConfigChanges(f.IOStreams.Out, cfgFile, changes)
+	fmt.Fprint(out, buildroot.FormatChanges(cfgFile, changes))
 	return nil
 }
 
@@ -342,21 +307,21 @@ func runApply(opts *Options) error {
 		return err
 	}
 	p := s.Project
-	if _, err := os.Stat(TablePath(s)); errors.Is(err, fs.ErrNotExist) {
-		return cmdutil.UsageError("there is no users table (%s) yet; add a user with 'ipabr user add NAME'", p.Rel(TablePath(s)))
+	if _, err := os.Stat(workspace.UsersTable(p)); errors.Is(err, fs.ErrNotExist) {
+		return errs.BadInputf("there is no users table (%s) yet; add a user with 'ipabr user add NAME'", p.Rel(workspace.UsersTable(p)))
 	}
-	if _, err := image.LoadUsersTable(TablePath(s)); err != nil {
+	if _, err := image.LoadUsersTable(workspace.UsersTable(p)); err != nil {
 		return asCmdErr(err)
 	}
 	if !configured(s) {
-		return cmdutil.UsageError("%s is not configured yet; run 'ipabr configure' (or 'ipabr build') first", p.Rel(p.Output))
+		return workspace.NotConfigured(s, p.Output)
 	}
-	out, err := cmdutil.OpenOutput(s, false, f.Now())
+	out, err := f.OpenWorkspace(s, false)
 	if err != nil {
 		return err
 	}
 	defer out.Close()
-	if err := wire(opts, s, out); err != nil {
+	if err := wire(opts, out); err != nil {
 		return err
 	}
 	if !s.Quiet {
@@ -372,7 +337,7 @@ func runList(opts *Options) error {
 		return err
 	}
 	p := s.Project
-	table, err := image.LoadUsersTable(TablePath(s))
+	table, err := image.LoadUsersTable(workspace.UsersTable(p))
 	if err != nil {
 		return asCmdErr(err)
 	}
@@ -380,7 +345,7 @@ func runList(opts *Options) error {
 	e := f.IOStreams.ErrOut
 	if len(users) == 0 {
 		if !s.Quiet {
-			fmt.Fprintf(e, "no users in %s; add one with 'ipabr user add NAME'\n", p.Rel(TablePath(s)))
+			fmt.Fprintf(e, "no users in %s; add one with 'ipabr user add NAME'\n", p.Rel(workspace.UsersTable(p)))
 		}
 		return nil
 	}
@@ -408,10 +373,10 @@ func runList(opts *Options) error {
 	switch {
 	case err != nil:
 		fmt.Fprintf(e, "%s is not configured yet: after 'ipabr configure', run 'ipabr user apply'.\n", p.Rel(p.Output))
-	case wired(s, cfg.Values[SymUsersTables]):
-		fmt.Fprintf(e, "%s uses %s (%s).\n", p.Rel(cfgPath), p.Rel(TablePath(s)), SymUsersTables)
+	case workspace.UsesUsersTable(p, p.Output, cfg.Values[workspace.SymUsersTables]):
+		fmt.Fprintf(e, "%s uses %s (%s).\n", p.Rel(cfgPath), p.Rel(workspace.UsersTable(p)), workspace.SymUsersTables)
 	default:
-		fmt.Fprintf(e, "warning: %s does not use %s: run 'ipabr user apply'.\n", p.Rel(cfgPath), p.Rel(TablePath(s)))
+		fmt.Fprintf(e, "warning: %s does not use %s: run 'ipabr user apply'.\n", p.Rel(cfgPath), p.Rel(workspace.UsersTable(p)))
 	}
 	return nil
 }
@@ -423,7 +388,7 @@ func runRemove(opts *Options) error {
 		return err
 	}
 	p := s.Project
-	tablePath := TablePath(s)
+	tablePath := workspace.UsersTable(p)
 	table, err := image.LoadUsersTable(tablePath)
 	if err != nil {
 		return asCmdErr(err)
@@ -433,13 +398,13 @@ func runRemove(opts *Options) error {
 		if err := image.ValidateUserName(opts.Name); err != nil {
 			return asCmdErr(err)
 		}
-		return cmdutil.UsageError("no user %s in %s ('ipabr user list' shows them)", opts.Name, p.Rel(tablePath))
+		return errs.BadInputf("no user %s in %s ('ipabr user list' shows them)", opts.Name, p.Rel(tablePath))
 	}
 	if _, err := table.Remove(u.Name); err != nil {
 		return asCmdErr(err)
 	}
 	if err := table.Save(tablePath); err != nil {
-		return cmdutil.Failure("writing %s: %v", p.Rel(tablePath), err)
+		return errs.Failedf("writing %s: %v", p.Rel(tablePath), err)
 	}
 	w := f.IOStreams.Out
 	fmt.Fprintf(w, "removed user %s from %s\n", u.Name, p.Rel(tablePath))
@@ -449,7 +414,7 @@ func runRemove(opts *Options) error {
 			if err := os.Remove(kf.Path()); err == nil {
 				fmt.Fprintf(w, "removed %s\n", p.Rel(kf.Path()))
 			} else if !errors.Is(err, fs.ErrNotExist) {
-				return cmdutil.Failure("%v", err)
+				return errs.Failedf("%v", err)
 			}
 			// Empty directories up to the overlay go too; a home that
 			// still holds other files stays, and is reported.

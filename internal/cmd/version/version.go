@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
 	"github.com/ipabr/ipabr/internal/gitsub"
 	"github.com/ipabr/ipabr/internal/term"
 )
@@ -15,7 +16,7 @@ import (
 // Options are version's inputs.
 type Options struct {
 	IO       *term.IOStreams
-	Settings func() (*cmdutil.Settings, error)
+	Settings func() (*config.Settings, error)
 	Build    cmdutil.BuildVersion
 }
 

@@ -1,17 +1,17 @@
-package sshkey
+package image
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 
-	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/errs"
 )
 
 func TestReadKeysRefusesHugeInput(t *testing.T) {
 	big := bytes.Repeat([]byte("#"), MaxKeyFileSize+1)
 	_, err := ReadKeys(bytes.NewReader(big), "-")
-	if cmdutil.Code(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "larger than 1 MiB") {
+	if !errs.Is(err, errs.BadInput) || !strings.Contains(err.Error(), "larger than 1 MiB") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -19,7 +19,7 @@ func TestReadKeysRefusesHugeInput(t *testing.T) {
 func TestReadKeysNamesTheLineNotItsContent(t *testing.T) {
 	in := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdpCscJJbnNiq8oKcdAA7vfg95m/1OS0vS43fQav02t a\nsecret-looking-garbage\n"
 	_, err := ReadKeys(strings.NewReader(in), "-")
-	if cmdutil.Code(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "standard input: line 2:") || strings.Contains(err.Error(), "secret-looking") {
+	if !errs.Is(err, errs.BadInput) || !strings.Contains(err.Error(), "standard input: line 2:") || strings.Contains(err.Error(), "secret-looking") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -1,15 +1,15 @@
-package configure
+package workspace
 
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/ccache"
-	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
+	"github.com/ipabr/ipabr/internal/errs"
 )
 
 // FarmEdits are the .config edits the build-farm keys ask for (doc/farm.md):
@@ -17,7 +17,7 @@ import (
 // download.primary_site is set, and BR2_CCACHE when a shared compiler cache
 // is configured but the configuration has ccache off. None when cfg already
 // agrees.
-func FarmEdits(fs cmdutil.FarmSettings, cfg *buildroot.Config) []buildroot.Edit {
+func FarmEdits(fs config.Farm, cfg *buildroot.Config) []buildroot.Edit {
 	var edits []buildroot.Edit
 	if fs.PrimarySite != "" {
 		if cfg.Values["BR2_PRIMARY_SITE"] != fs.PrimarySite {
@@ -39,43 +39,40 @@ func FarmEdits(fs cmdutil.FarmSettings, cfg *buildroot.Config) []buildroot.Edit 
 
 // ApplyFarm brings a configured output in line with the build-farm keys:
 // FarmEdits through Buildroot's kconfig tooling, then the remote storage
-// line of $BR2_CCACHE_DIR/ccache.conf. configure, build, rebuild and source
-// call it; it changes nothing when everything already agrees.
-func ApplyFarm(ctx context.Context, f *cmdutil.Factory, s *cmdutil.Settings, out *cmdutil.Output) error {
-	cfg, ok, err := out.Config()
-	if err != nil {
-		return cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
+// line of $BR2_CCACHE_DIR/ccache.conf. Loading a defconfig, building and
+// fetching sources apply it; it changes nothing when everything agrees.
+func (w *Workspace) ApplyFarm(ctx context.Context) error {
+	cfg, ok, err := w.Config()
+	if err != nil || !ok {
+		return err
 	}
-	if !ok {
-		return nil
-	}
+	s := w.Settings
 	if edits := FarmEdits(s.Farm, cfg); len(edits) > 0 {
-		changes, err := out.EditConfig(ctx, f.Runner, edits...)
+		changes, err := w.EditConfig(ctx, edits...)
 		if err != nil {
-			return cmdutil.WithDetail(cmdutil.Failure("applying download.primary_site / ccache.remote_storage to %s/.config failed", s.Project.Rel(out.Dir)), err.Error())
+			return errs.WithDetail(errs.Failedf("applying download.primary_site / ccache.remote_storage to %s failed", w.Rel(w.ConfigFile())), err.Error())
 		}
-		after, _, err := out.Config()
+		after, _, err := w.Config()
 		if err != nil {
-			return cmdutil.Failure("reading %s/.config: %v", s.Project.Rel(out.Dir), err)
+			return err
 		}
 		if left := FarmEdits(s.Farm, after); len(left) > 0 {
 			var syms []string
 			for _, e := range left {
 				syms = append(syms, e.Symbol)
 			}
-			return cmdutil.Failure("kconfig did not keep %s in %s/.config: their dependencies are not met in this configuration", strings.Join(syms, ", "), s.Project.Rel(out.Dir))
+			return errs.Failedf("kconfig did not keep %s in %s: their dependencies are not met in this configuration", strings.Join(syms, ", "), w.Rel(w.ConfigFile()))
 		}
-		if !s.Quiet {
-			cmdutil.PrintConfigChanges(f.IOStreams.ErrOut, s.Project.Rel(filepath.Join(out.Dir, ".config"))+" (build-farm settings)", changes)
-		}
+		w.Notes.Note("%s", strings.TrimSuffix(buildroot.FormatChanges(w.Rel(w.ConfigFile())+" (build-farm settings)", changes), "\n"))
 	}
 	if rs := s.Farm.CCacheRemoteStorage; rs != "" {
+		conf := filepath.Join(s.Project.CCache, ccache.ConfFile)
 		changed, err := ccache.SetRemoteStorage(s.Project.CCache, rs)
 		if err != nil {
-			return cmdutil.Failure("writing the ccache remote storage into %s: %v", s.Project.Rel(filepath.Join(s.Project.CCache, ccache.ConfFile)), err)
+			return errs.Failedf("writing the ccache remote storage into %s: %v", w.Rel(conf), err)
 		}
-		if changed && !s.Quiet {
-			fmt.Fprintf(f.IOStreams.ErrOut, "ccache: remote storage %s written to %s\n", rs, s.Project.Rel(filepath.Join(s.Project.CCache, ccache.ConfFile)))
+		if changed {
+			w.Notes.Note("ccache: remote storage %s written to %s", rs, w.Rel(conf))
 		}
 	}
 	return nil
@@ -84,7 +81,7 @@ func ApplyFarm(ctx context.Context, f *cmdutil.Factory, s *cmdutil.Settings, out
 // DropFarmLines removes from a saved defconfig the mirror lines ipabr's
 // download.primary_site put into the configuration: a site's mirror is a
 // property of the build machine, not of the image definition.
-func DropFarmLines(defconfig []byte, fs cmdutil.FarmSettings) []byte {
+func DropFarmLines(defconfig []byte, fs config.Farm) []byte {
 	if fs.PrimarySite == "" {
 		return defconfig
 	}

@@ -1,4 +1,4 @@
-package build
+package workspace
 
 import (
 	"context"
@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/config"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/project"
 	"github.com/ipabr/ipabr/internal/term"
@@ -17,7 +18,7 @@ import (
 
 // scratch is a project whose "Buildroot" is one Makefile with the recipe
 // given for the default goal, run by real make.
-func scratch(t *testing.T, recipe string) (*cmdutil.Factory, *cmdutil.Settings, *cmdutil.Output, *term.IOStreams) {
+func scratch(t *testing.T, recipe string) (*Workspace, *term.IOStreams) {
 	t.Helper()
 	testenv.Program(t, "hermetic", "make")
 	root := t.TempDir()
@@ -31,14 +32,17 @@ func scratch(t *testing.T, recipe string) (*cmdutil.Factory, *cmdutil.Settings, 
 		t.Fatal(err)
 	}
 	io, _, _, _ := term.Test()
-	f := &cmdutil.Factory{IOStreams: io, Runner: process.OS{GraceTime: time.Second}, Now: time.Now, Context: context.Background()}
-	s := &cmdutil.Settings{Project: p}
-	out, err := cmdutil.OpenOutput(s, false, time.Now())
+	w, err := Open(&config.Settings{Project: p}, Options{Runner: process.OS{GraceTime: time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(out.Close)
-	return f, s, out, io
+	t.Cleanup(w.Close)
+	return w, io
+}
+
+// display is the build display the commands use, on the test's streams.
+func display(io *term.IOStreams) BuildObserver {
+	return term.NewBuildDisplay(term.Notifier{IO: io}, time.Now)
 }
 
 func errText(io *term.IOStreams) string { return io.ErrOut.(interface{ String() string }).String() }
@@ -46,13 +50,13 @@ func errText(io *term.IOStreams) string { return io.ErrOut.(interface{ String() 
 // make killed by SIGKILL (what the OOM killer sends) is reported as such,
 // not as an ordinary failure, with what to do next.
 func TestRunReportsSignalKilledMake(t *testing.T) {
-	f, s, out, io := scratch(t, "\t@echo '>>> busybox 1.37.0 Building'\n\t@kill -KILL $$PPID")
-	res, err := Run(context.Background(), f, s, out, nil)
+	w, io := scratch(t, "\t@echo '>>> busybox 1.37.0 Building'\n\t@kill -KILL $$PPID")
+	res, err := w.Build(context.Background(), nil, display(io))
 	if err == nil {
 		t.Fatal("a killed make succeeded")
 	}
-	if cmdutil.Code(err) != cmdutil.ExitFailure {
-		t.Errorf("exit code %d", cmdutil.Code(err))
+	if errs.KindOf(err) != errs.Failed {
+		t.Errorf("kind %v", errs.KindOf(err))
 	}
 	msg := err.Error()
 	for _, want := range []string{"make was killed by signal 9 (killed)", "OOM killer", "'dmesg'", "rerun to continue", "see output/build.log"} {
@@ -70,8 +74,8 @@ func TestRunReportsSignalKilledMake(t *testing.T) {
 
 // A build that filled the disk says so, with the space free now.
 func TestRunReportsFullDisk(t *testing.T) {
-	f, s, out, _ := scratch(t, "\t@echo '>>> linux 6.18.33 Extracting'\n\t@echo 'tar: linux-6.18.33/drivers/gpu/x.c: Cannot write: No space left on device' >&2\n\t@exit 2")
-	_, err := Run(context.Background(), f, s, out, nil)
+	w, io := scratch(t, "\t@echo '>>> linux 6.18.33 Extracting'\n\t@echo 'tar: linux-6.18.33/drivers/gpu/x.c: Cannot write: No space left on device' >&2\n\t@exit 2")
+	_, err := w.Build(context.Background(), nil, display(io))
 	if err == nil {
 		t.Fatal("the build succeeded")
 	}
@@ -86,25 +90,25 @@ func TestRunReportsFullDisk(t *testing.T) {
 // Under 20 GiB free on the output or dl filesystem: one warning per
 // filesystem before make starts, also in the --json result.
 func TestRunWarnsOnLowDiskSpace(t *testing.T) {
-	f, s, out, io := scratch(t, "\t@echo ok")
+	w, io := scratch(t, "\t@echo ok")
 	old := fsInfo
 	defer func() { fsInfo = old }()
 	free := map[string]uint64{}
 	fsInfo = func(path string) (uint64, uint64, error) {
-		if strings.HasPrefix(path, s.Project.DL) {
+		if strings.HasPrefix(path, w.Settings.Project.DL) {
 			return free["dl"], 2, nil
 		}
 		return free["out"], 1, nil
 	}
 
 	free["out"], free["dl"] = 100<<30, 100<<30
-	res, err := Run(context.Background(), f, s, out, nil)
+	res, err := w.Build(context.Background(), nil, display(io))
 	if err != nil || len(res.Warnings) != 0 {
 		t.Fatalf("plenty of space: %v %v", res.Warnings, err)
 	}
 
 	free["out"], free["dl"] = 5<<30, 19<<30
-	res, err = Run(context.Background(), f, s, out, nil)
+	res, err = w.Build(context.Background(), nil, display(io))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +122,7 @@ func TestRunWarnsOnLowDiskSpace(t *testing.T) {
 
 	// One filesystem for both: one warning naming both.
 	fsInfo = func(string) (uint64, uint64, error) { return 1 << 30, 7, nil }
-	res, _ = Run(context.Background(), f, s, out, nil)
+	res, _ = w.Build(context.Background(), nil, display(io))
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "filesystem of output and dl;") {
 		t.Errorf("warnings %q", res.Warnings)
 	}

@@ -1,4 +1,4 @@
-package app
+package config
 
 import (
 	"bytes"
@@ -34,7 +34,7 @@ func FuzzValidateYAML(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const path = "/p/ipabr.yaml"
-		err := validateYAML(path, data)
+		_, err := validateYAML(path, data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), path) {
 				t.Fatalf("error does not name the file: %v", err)
@@ -47,7 +47,7 @@ func FuzzValidateYAML(f *testing.F) {
 			t.Fatalf("validateYAML accepted what viper cannot read: %v\n%q", err, data)
 		}
 		for _, k := range v.AllKeys() {
-			if _, ok := lookupSetting(k); !ok {
+			if _, ok := Lookup(k); !ok {
 				t.Fatalf("validateYAML accepted unknown key %q in %q", k, data)
 			}
 		}

@@ -1,13 +1,8 @@
-package cmdutil
+package buildroot
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"strings"
-
-	"github.com/ipabr/ipabr/internal/buildroot"
-	"github.com/ipabr/ipabr/internal/process"
 )
 
 // ConfigChange is one symbol of an output's .config that an edit changed.
@@ -18,29 +13,10 @@ type ConfigChange struct {
 	Old, New string
 }
 
-// EditConfig applies edits to the output's .config with Buildroot's
-// utils/config and olddefconfig (buildroot.Make.EditConfig) and returns
-// what changed. A failure is returned as the runner reported it, command
-// line included: callers whose edits carry a secret must redact it.
-func (o *Output) EditConfig(ctx context.Context, r process.Runner, edits ...buildroot.Edit) ([]ConfigChange, error) {
-	before, _, err := o.Config()
-	if err != nil {
-		return nil, err
-	}
-	if err := o.Make.EditConfig(ctx, r, edits...); err != nil {
-		return nil, err
-	}
-	after, _, err := o.Config()
-	if err != nil {
-		return nil, err
-	}
-	return DiffConfig(before, after), nil
-}
-
 // DiffConfig lists the symbols whose line differs between two configs: in
 // after's order, then those only before has. A nil config is empty.
-func DiffConfig(before, after *buildroot.Config) []ConfigChange {
-	empty := &buildroot.Config{Values: map[string]string{}, Lines: map[string]string{}}
+func DiffConfig(before, after *Config) []ConfigChange {
+	empty := &Config{Values: map[string]string{}, Lines: map[string]string{}}
 	if before == nil {
 		before = empty
 	}
@@ -62,7 +38,7 @@ func DiffConfig(before, after *buildroot.Config) []ConfigChange {
 }
 
 // lineValue is the right-hand side of sym's line, "n" when it is not set.
-func lineValue(c *buildroot.Config, sym string) string {
+func lineValue(c *Config, sym string) string {
 	line, ok := c.Lines[sym]
 	if !ok {
 		return ""
@@ -103,19 +79,21 @@ func MaskConfigValue(sym, v string) string {
 	return "…(plain text)"
 }
 
-// PrintConfigChanges writes one "SYMBOL  old → new" line per change under
-// a heading naming the file, secrets masked; "no change" when there is none.
-func PrintConfigChanges(w io.Writer, file string, changes []ConfigChange) {
+// FormatChanges is one "SYMBOL  old → new" line per change under a
+// heading naming the file, secrets masked; "FILE: no change" when there is
+// none.
+func FormatChanges(file string, changes []ConfigChange) string {
 	if len(changes) == 0 {
-		fmt.Fprintf(w, "%s: no change\n", file)
-		return
+		return file + ": no change\n"
 	}
 	width := 0
 	for _, c := range changes {
 		width = max(width, len(c.Symbol))
 	}
-	fmt.Fprintf(w, "%s:\n", file)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:\n", file)
 	for _, c := range changes {
-		fmt.Fprintf(w, "  %-*s  %s → %s\n", width, c.Symbol, MaskConfigValue(c.Symbol, c.Old), MaskConfigValue(c.Symbol, c.New))
+		fmt.Fprintf(&b, "  %-*s  %s → %s\n", width, c.Symbol, MaskConfigValue(c.Symbol, c.Old), MaskConfigValue(c.Symbol, c.New))
 	}
+	return b.String()
 }

@@ -1,0 +1,251 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/ipabr/ipabr/internal/errs"
+	"github.com/ipabr/ipabr/internal/project"
+)
+
+// Settings are the resolved configuration a command works with.
+type Settings struct {
+	Project      *project.Project
+	BuildrootURL string // empty: the URL in .gitmodules
+	Defconfig    string
+	Color        string
+	ConfigFile   string // the ipabr.yaml that was read, or ""
+	Verbose      bool
+	Quiet        bool
+	Farm         Farm
+	IPA          IPASources
+
+	origins map[string]errs.Origin
+}
+
+// Origin is where a key's value came from (zero for a default).
+func (s *Settings) Origin(key string) errs.Origin { return s.origins[key] }
+
+// Farm are the shared-cache and mirror keys (doc/farm.md).
+type Farm struct {
+	// CCacheRemoteStorage goes into $BR2_CCACHE_DIR/ccache.conf as
+	// remote_storage; "" leaves that file alone.
+	CCacheRemoteStorage string
+	// PrimarySite becomes BR2_PRIMARY_SITE at configure time; "" keeps the
+	// defconfig's value.
+	PrimarySite     string
+	PrimarySiteOnly bool // BR2_PRIMARY_SITE_ONLY (with PrimarySite)
+}
+
+// IPASources are the ipa.* keys: where a lock's inputs come from, and the
+// host Python whose pip resolves them.
+type IPASources struct {
+	RequirementsURL string
+	ConstraintsURL  string
+	IndexURL        string
+	Python          string
+}
+
+// Loader reads the settings of one invocation: its global flags, the
+// process environment and the project's ipabr.yaml.
+type Loader struct {
+	Flags *pflag.FlagSet
+	Cwd   string
+}
+
+// source is one read of the layers: viper with every key bound, and the
+// file's key lines.
+type source struct {
+	v     *viper.Viper
+	file  string // shown in origins
+	lines map[string]int
+	flags *pflag.FlagSet
+}
+
+func (l *Loader) flagValue(name string) (string, bool) {
+	f := l.Flags.Lookup(name)
+	if f == nil || !f.Changed {
+		return "", false
+	}
+	return f.Value.String(), true
+}
+
+func env(names ...string) (value, name string) {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v, n
+		}
+	}
+	return "", ""
+}
+
+// Load resolves every key. Outside a project, with a malformed file or a
+// bad value it fails with bad input naming where the value came from.
+func (l *Loader) Load(verbose, quiet bool) (*Settings, error) {
+	root, err := l.findRoot()
+	if err != nil {
+		return nil, errs.As(errs.BadInput, err)
+	}
+	src, used, err := l.read(root)
+	if err != nil {
+		return nil, err
+	}
+	s := &Settings{ConfigFile: used, Verbose: verbose, Quiet: quiet, origins: map[string]errs.Origin{}}
+	values := map[string]string{}
+	for _, st := range Table {
+		val, origin := src.get(st)
+		if st.Check != nil {
+			if err := st.Check(val); err != nil {
+				return nil, keyError(originOrKey(origin, st.Key), err)
+			}
+		}
+		if st.Path {
+			val = l.resolvePath(root, val, origin)
+		}
+		values[st.Key] = val
+		s.origins[st.Key] = origin
+	}
+	s.Project = &project.Project{
+		Root:      root,
+		Output:    values["output"],
+		Buildroot: values["buildroot.path"],
+		External:  values["external"],
+		DL:        values["dl_dir"],
+		CCache:    values["ccache_dir"],
+	}
+	if err := project.CheckDirPath("output directory", s.Project.Output); err != nil {
+		return nil, errs.At(s.origins["output"], err)
+	}
+	s.BuildrootURL = values["buildroot.url"]
+	s.Defconfig = values["defconfig"]
+	s.Color = values["color"]
+	s.Farm.CCacheRemoteStorage = values["ccache.remote_storage"]
+	s.Farm.PrimarySite = values["download.primary_site"]
+	s.Farm.PrimarySiteOnly, _ = parseBool(values["download.primary_site_only"])
+	if s.Farm.PrimarySiteOnly && s.Farm.PrimarySite == "" {
+		return nil, errs.At(originOrKey(s.origins["download.primary_site_only"], "download.primary_site_only"),
+			errors.New("is true but download.primary_site is not set: Buildroot would have nowhere to download from"))
+	}
+	s.IPA = IPASources{
+		RequirementsURL: values["ipa.requirements_url"],
+		ConstraintsURL:  values["ipa.constraints_url"],
+		IndexURL:        values["ipa.index_url"],
+		Python:          values["ipa.python"],
+	}
+	return s, nil
+}
+
+// Value is one key's value and origin as far as it can be known: from the
+// flags and environment, and from ipabr.yaml when the project and a valid
+// file are found (commands that also run outside a project use it).
+func (l *Loader) Value(key string) (string, errs.Origin) {
+	st, _ := Lookup(key)
+	src := &source{v: viper.New(), flags: l.Flags}
+	if root, err := l.findRoot(); err == nil {
+		if s, _, err := l.read(root); err == nil {
+			src = s
+		}
+	}
+	return src.get(st)
+}
+
+// read binds every key to its flag and variables and reads the file.
+func (l *Loader) read(root string) (*source, string, error) {
+	cfgPath, explicit := l.flagValue("config")
+	if !explicit {
+		if v, _ := env("IPABR_CONFIG"); v != "" {
+			cfgPath, explicit = v, true
+		}
+	}
+	if !explicit {
+		cfgPath = filepath.Join(root, project.ConfigFile)
+	} else if !filepath.IsAbs(cfgPath) {
+		cfgPath = filepath.Join(l.Cwd, cfgPath)
+	}
+	src := &source{v: viper.New(), flags: l.Flags, file: cfgPath}
+	src.v.SetConfigType("yaml")
+	used := ""
+	data, err := os.ReadFile(cfgPath)
+	switch {
+	case err == nil:
+		if src.lines, err = validateYAML(cfgPath, data); err != nil {
+			return nil, "", err
+		}
+		if err := src.v.ReadConfig(bytes.NewReader(data)); err != nil {
+			return nil, "", errs.BadInputf("%s: %v", cfgPath, err)
+		}
+		used = cfgPath
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		// No file: defaults apply.
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, "", errs.BadInputf("configuration file %s does not exist", cfgPath)
+	default:
+		return nil, "", errs.BadInputf("reading %s: %v", cfgPath, err)
+	}
+	return src, used, nil
+}
+
+// get is a key's value by viper's precedence (flag, environment in the
+// order of st.Envs, file, default) and where it came from.
+func (src *source) get(st Setting) (string, errs.Origin) {
+	v := src.v
+	_ = v.BindEnv(append([]string{st.Key}, st.Envs...)...)
+	var flag *pflag.Flag
+	if st.Flag != "" && src.flags != nil {
+		if flag = src.flags.Lookup(st.Flag); flag != nil {
+			_ = v.BindPFlag(st.Key, flag)
+		}
+	}
+	v.SetDefault(st.Key, st.Default)
+	val := v.GetString(st.Key)
+	switch _, name := env(st.Envs...); {
+	case flag != nil && flag.Changed:
+		return val, errs.Flag("--" + st.Flag)
+	case name != "":
+		return val, errs.Env(name)
+	case v.InConfig(st.Key):
+		return val, errs.FileKey(src.file, src.lines[st.Key], st.Key)
+	}
+	return val, errs.Origin{}
+}
+
+// resolvePath makes a path absolute: relative to the project root when it
+// came from the file or the defaults, to the working directory otherwise.
+func (l *Loader) resolvePath(root, val string, origin errs.Origin) string {
+	if val == "" || filepath.IsAbs(val) {
+		return filepath.Clean(val)
+	}
+	if origin.Flag != "" || origin.Env != "" {
+		return filepath.Join(l.Cwd, val)
+	}
+	return filepath.Join(root, val)
+}
+
+func (l *Loader) findRoot() (string, error) {
+	if dir, ok := l.flagValue("repo"); ok {
+		return project.CheckRoot(dir, l.Cwd)
+	}
+	if dir, name := env("IPABR_REPO", "BR2_IPA_REPO"); dir != "" {
+		root, err := project.CheckRoot(dir, l.Cwd)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+		return root, nil
+	}
+	return project.Find(l.Cwd)
+}
+
+// originOrKey names a default value's key when nothing set it.
+func originOrKey(o errs.Origin, key string) errs.Origin {
+	if o.IsZero() {
+		return errs.Origin{Key: key}
+	}
+	return o
+}

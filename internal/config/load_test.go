@@ -1,0 +1,141 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ipabr/ipabr/internal/errs"
+	"github.com/ipabr/ipabr/internal/ipa"
+)
+
+// newProject is an empty project with ipabr.yaml holding yaml ("" for none),
+// every variable of the table unset, and a loader with the global flags
+// given as args.
+func newProject(t *testing.T, yaml string, args ...string) (*Loader, string) {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "buildroot-ipa"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "buildroot-ipa", "external.desc"), []byte("name: IPA\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if yaml != "" {
+		if err := os.WriteFile(filepath.Join(root, "ipabr.yaml"), []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range Table {
+		for _, e := range s.Envs {
+			t.Setenv(e, "")
+		}
+	}
+	for _, e := range []string{"IPABR_REPO", "BR2_IPA_REPO", "IPABR_CONFIG"} {
+		t.Setenv(e, "")
+	}
+	fs := pflag.NewFlagSet("ipabr", pflag.ContinueOnError)
+	fs.String("repo", "", "")
+	fs.StringP("output", "O", "", "")
+	fs.String("config", "", "")
+	fs.String("color", "auto", "")
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return &Loader{Flags: fs, Cwd: filepath.Join(root, "buildroot-ipa")}, root
+}
+
+func load(t *testing.T, l *Loader) *Settings {
+	t.Helper()
+	s, err := l.Load(false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Viper's precedence: flag, IPABR_*, BR2_*, ipabr.yaml, default; relative
+// paths from the file are the root's, from flags and variables the
+// working directory's; each value knows where it came from.
+func TestPrecedenceAndOrigin(t *testing.T) {
+	l, root := newProject(t, "output: from-file\n")
+	cwd := l.Cwd
+	s := load(t, l)
+	if s.Project.Output != filepath.Join(root, "from-file") || s.Origin("output") != errs.FileKey(filepath.Join(root, "ipabr.yaml"), 1, "output") {
+		t.Errorf("file: %s from %v", s.Project.Output, s.Origin("output"))
+	}
+	t.Setenv("BR2_OUTPUT_DIR", "from-br2")
+	if s = load(t, l); s.Project.Output != filepath.Join(cwd, "from-br2") || s.Origin("output") != errs.Env("BR2_OUTPUT_DIR") {
+		t.Errorf("BR2_*: %s from %v", s.Project.Output, s.Origin("output"))
+	}
+	t.Setenv("IPABR_OUTPUT", "/abs")
+	if s = load(t, l); s.Project.Output != "/abs" || s.Origin("output") != errs.Env("IPABR_OUTPUT") {
+		t.Errorf("IPABR_*: %s from %v", s.Project.Output, s.Origin("output"))
+	}
+	l2, _ := newProject(t, "output: from-file\n", "-O", "flag")
+	t.Setenv("IPABR_OUTPUT", "/abs")
+	if s = load(t, l2); s.Project.Output != filepath.Join(l2.Cwd, "flag") || s.Origin("output") != errs.Flag("--output") {
+		t.Errorf("flag: %s from %v", s.Project.Output, s.Origin("output"))
+	}
+	// Nothing set: the default, under the root.
+	l3, root3 := newProject(t, "")
+	if s = load(t, l3); s.Project.Output != filepath.Join(root3, "output") || !s.Origin("output").IsZero() {
+		t.Errorf("default: %s from %v", s.Project.Output, s.Origin("output"))
+	}
+}
+
+// The ipa.* keys layer like the others (ipabr ipa lock's sources).
+func TestIPASources(t *testing.T) {
+	l, _ := newProject(t, "")
+	s := load(t, l)
+	if s.IPA != (IPASources{ipa.DefaultRequirementsURL, ipa.DefaultConstraintsURL, ipa.DefaultIndexURL, "python3"}) {
+		t.Fatalf("defaults: %+v", s.IPA)
+	}
+	l, _ = newProject(t, "output: out\nipa:\n  index_url: https://file.example/simple\n  constraints_url: https://file.example/{series}\n  python: /opt/venv/bin/python\n")
+	t.Setenv("IPABR_IPA_INDEX_URL", "https://env.example/simple")
+	s = load(t, l)
+	if s.IPA.IndexURL != "https://env.example/simple" || s.IPA.ConstraintsURL != "https://file.example/{series}" || s.IPA.RequirementsURL != ipa.DefaultRequirementsURL || s.IPA.Python != "/opt/venv/bin/python" {
+		t.Errorf("layered: %+v", s.IPA)
+	}
+	t.Setenv("IPABR_IPA_PYTHON", "python3.12")
+	if s = load(t, l); s.IPA.Python != "python3.12" {
+		t.Errorf("IPABR_IPA_PYTHON: %+v", s.IPA)
+	}
+}
+
+// A bad value is named by where it came from, whatever the key.
+func TestBadValuesNameTheirOrigin(t *testing.T) {
+	l, root := newProject(t, "output: out\ncolor: pink\n")
+	_, err := l.Load(false, false)
+	if want := filepath.Join(root, "ipabr.yaml") + `:2: color: must be auto, always or never, not "pink"`; err == nil || err.Error() != want || !errs.Is(err, errs.BadInput) {
+		t.Errorf("file: %v, want %s", err, want)
+	}
+	l, _ = newProject(t, "")
+	t.Setenv("IPABR_DOWNLOAD_PRIMARY_SITE_ONLY", "sometimes")
+	if _, err := l.Load(false, false); err == nil || !strings.HasPrefix(err.Error(), `IPABR_DOWNLOAD_PRIMARY_SITE_ONLY: must be true or false, not "sometimes"`) {
+		t.Errorf("environment: %v", err)
+	}
+	l, _ = newProject(t, "", "--color", "pink")
+	if _, origin := l.Value("color"); origin != errs.Flag("--color") {
+		t.Errorf("flag origin: %v", origin)
+	}
+}
+
+// Value knows a key outside a project too: flags and variables only.
+func TestValueOutsideAProject(t *testing.T) {
+	l, _ := newProject(t, "ipa:\n  python: /from/file\n")
+	if v, origin := l.Value("ipa.python"); v != "/from/file" || origin.File == "" {
+		t.Errorf("inside: %q from %v", v, origin)
+	}
+	l.Cwd = t.TempDir()
+	if v, _ := l.Value("ipa.python"); v != "python3" {
+		t.Errorf("outside, nothing set: %q", v)
+	}
+	t.Setenv("IPABR_IPA_PYTHON", "/from/env")
+	if v, origin := l.Value("ipa.python"); v != "/from/env" || origin != errs.Env("IPABR_IPA_PYTHON") {
+		t.Errorf("outside, from the environment: %q from %v", v, origin)
+	}
+}
