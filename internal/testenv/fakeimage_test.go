@@ -108,3 +108,39 @@ func TestBuildFakeImage(t *testing.T) {
 		t.Errorf("psutil's RECORD: %v\n%s", err, record)
 	}
 }
+
+// Real Buildroot's step_time hook (package/pkg-generic.mk at the pin), run
+// on its own, writes lines of the shape the fake's build writes.
+func TestFakeBuildTimeConformance(t *testing.T) {
+	top := UpstreamCheckout(t)
+	src, err := os.ReadFile(filepath.Join(top, "package", "pkg-generic.mk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := regexp.MustCompile(`(?s)define step_time\n.*?\nendef\n`).Find(src)
+	if hook == nil {
+		t.Fatal("no step_time hook in Buildroot's package/pkg-generic.mk")
+	}
+	dir := t.TempDir()
+	mk := filepath.Join(dir, "hook.mk")
+	if err := os.WriteFile(mk, append(hook, "all:\n\t@$(call step_time,start,install-staging,host-python-installer)\n\t@$(call step_time,end,build,busybox)\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runMake(t, makeEnviron(), "-s", "-f", mk, "BUILD_DIR="+dir); r.Code != 0 {
+		t.Fatal(r)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "build-time.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := lines(string(data))
+	if len(real) != 2 {
+		t.Fatalf("real hook wrote %q", real)
+	}
+	for _, line := range real {
+		m := buildTimeLine.FindStringSubmatch(line)
+		if m == nil || len(line) != strings.Index(line, ":")+1+5+1+20+2+len(m[3]) {
+			t.Errorf("real Buildroot's line %q does not have the shape the fake's test expects", line)
+		}
+	}
+}
