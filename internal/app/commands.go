@@ -18,6 +18,7 @@ import (
 	"github.com/ipabr/ipabr/internal/cmd/passwd"
 	qemucmd "github.com/ipabr/ipabr/internal/cmd/qemu"
 	"github.com/ipabr/ipabr/internal/cmd/rebuild"
+	reportcmd "github.com/ipabr/ipabr/internal/cmd/report"
 	"github.com/ipabr/ipabr/internal/cmd/save"
 	"github.com/ipabr/ipabr/internal/cmd/source"
 	"github.com/ipabr/ipabr/internal/cmd/sshkey"
@@ -39,6 +40,7 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 		build.NewCmdBuild(f, nil),
 		source.NewCmdSource(f, nil),
 		cachekey.NewCmdCacheKey(f, nil),
+		reportcmd.NewCmdReport(f, nil),
 		rebuild.NewCmdRebuild(f, nil),
 		save.NewCmdSave(f, nil),
 		clean.NewCmdClean(f, nil),
