@@ -20,6 +20,7 @@ import (
 	"github.com/ipabr/ipabr/internal/cmd/rebuild"
 	reportcmd "github.com/ipabr/ipabr/internal/cmd/report"
 	"github.com/ipabr/ipabr/internal/cmd/save"
+	sbomcmd "github.com/ipabr/ipabr/internal/cmd/sbom"
 	"github.com/ipabr/ipabr/internal/cmd/source"
 	"github.com/ipabr/ipabr/internal/cmd/sshkey"
 	"github.com/ipabr/ipabr/internal/cmd/status"
@@ -41,6 +42,7 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 		source.NewCmdSource(f, nil),
 		cachekey.NewCmdCacheKey(f, nil),
 		reportcmd.NewCmdReport(f, nil),
+		sbomcmd.NewCmdSBOM(f, nil),
 		rebuild.NewCmdRebuild(f, nil),
 		save.NewCmdSave(f, nil),
 		clean.NewCmdClean(f, nil),
