@@ -20,7 +20,7 @@ type Options struct {
 	Factory *cmdutil.Factory
 	Context context.Context
 
-	Output string
+	File string
 }
 
 // NewCmdSBOM builds the command; runF replaces runSBOM in tests.
@@ -38,12 +38,12 @@ expression when it is one), which ironic-python-agent depends on, and
 records the Buildroot pin, the OpenStack series, IPA's version and its own
 version in the metadata.
 
-The SBOM goes to stdout, or with --output to FILE (written whole or not at
+The SBOM goes to stdout, or with --file to FILE (written whole or not at
 all). 'ipabr build' writes it to <output>/images/sbom.cdx.json.
 generate-cyclonedx downloads the SPDX license list into dl/cyclonedx/ the
 first time; on a machine without network copy spdx-1.6.schema.json there.`,
 		Example: `  ipabr sbom > sbom.cdx.json
-  ipabr sbom --output sbom.cdx.json`,
+  ipabr -O output/test sbom --file sbom.cdx.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
@@ -53,7 +53,8 @@ first time; on a machine without network copy spdx-1.6.schema.json there.`,
 			return runSBOM(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the SBOM to `FILE` instead of stdout")
+	// Not --output: that is the global flag naming the output directory.
+	cmd.Flags().StringVar(&opts.File, "file", "", "write the SBOM to `FILE` instead of stdout")
 	return cmd
 }
 
@@ -79,23 +80,23 @@ func runSBOM(opts *Options) error {
 	for _, n := range res.Notes {
 		fmt.Fprintf(f.IOStreams.ErrOut, "%s %s\n", f.IOStreams.Styles().Warning("warning:"), n)
 	}
-	if opts.Output == "" {
+	if opts.File == "" {
 		_, err := f.IOStreams.Out.Write(res.JSON)
 		return err
 	}
-	path, err := filepath.Abs(opts.Output)
+	path, err := filepath.Abs(opts.File)
 	if err != nil {
-		return cmdutil.UsageError("--output %s: %v", opts.Output, err)
+		return cmdutil.UsageError("--file %s: %v", opts.File, err)
 	}
 	if err := project.WriteFileAtomic(path, res.JSON, 0o644); err != nil {
-		return cmdutil.Failure("writing %s: %v", opts.Output, err)
+		return cmdutil.Failure("writing %s: %v", opts.File, err)
 	}
 	if !s.Quiet {
 		agent := "no agent in this configuration"
 		if res.Series != "" {
 			agent = fmt.Sprintf("%d wheels of OpenStack %s", res.Wheels, res.Series)
 		}
-		fmt.Fprintf(f.IOStreams.ErrOut, "%s: %d components (%s)\n", opts.Output, res.Components, agent)
+		fmt.Fprintf(f.IOStreams.ErrOut, "%s: %d components (%s)\n", opts.File, res.Components, agent)
 	}
 	return nil
 }
