@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,41 +16,16 @@ import (
 	"github.com/ipabr/ipabr/internal/testenv"
 )
 
-// fixture is one image built by the fake Buildroot with the stand-in
-// agent, shared by the tests of this file.
-var fixture struct {
-	once sync.Once
-	dir  string
-	out  string
-	err  error
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if fixture.dir != "" {
-		os.RemoveAll(fixture.dir)
-	}
+	testenv.RemoveFakeImage()
 	os.Exit(code)
-}
-
-func fixtureOutput(t *testing.T) string {
-	t.Helper()
-	testenv.Program(t, "hermetic", "make")
-	fixture.once.Do(func() {
-		if fixture.dir, fixture.err = os.MkdirTemp("", "ipabr-report-"); fixture.err == nil {
-			fixture.out, fixture.err = testenv.BuildFakeImage(fixture.dir, testenv.FakeImageWheels)
-		}
-	})
-	if fixture.err != nil {
-		t.Fatal(fixture.err)
-	}
-	return fixture.out
 }
 
 // The fixture build's report: packages by size, the agent split by its
 // wheels, build times per step, the manifest, the images.
 func TestReportOfFixtureBuild(t *testing.T) {
-	r, err := report.Build(fixtureOutput(t))
+	r, err := report.Build(testenv.FakeImage(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +103,7 @@ var consoleErrors = regexp.MustCompile(`(?m)^.*(:CONSOLE\(\d+\)\] "(Uncaught|Err
 // the screenshot is a picture of it (kept in IPABR_TEST_SCREENSHOT_DIR
 // when that is set).
 func TestReportInChromium(t *testing.T) {
-	r, err := report.Build(fixtureOutput(t))
+	r, err := report.Build(testenv.FakeImage(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,15 +84,20 @@ type tile struct {
 var palette = []string{"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
 	"#b07aa1", "#ff9da7", "#9c755f", "#86bcb6", "#d37295", "#a0cbe8", "#8cd17d", "#f1ce63"}
 
-func layoutTreemap(fs Rootfs) []tile {
-	var pkgs []PackageSize
-	var values []float64
-	for _, p := range fs.Packages {
-		if p.Size > 0 {
-			pkgs = append(pkgs, p)
-			values = append(values, float64(p.Size))
+// positive keeps the items with a size above zero (a treemap has no room
+// for the others), and their sizes.
+func positive[T any](items []T, size func(T) int64) (kept []T, sizes []float64) {
+	for _, it := range items {
+		if n := size(it); n > 0 {
+			kept = append(kept, it)
+			sizes = append(sizes, float64(n))
 		}
 	}
+	return kept, sizes
+}
+
+func layoutTreemap(fs Rootfs) []tile {
+	pkgs, values := positive(fs.Packages, func(p PackageSize) int64 { return p.Size })
 	var tiles []tile
 	for i, rect := range squarify(values, Rect{0, 0, treemapW, treemapH}) {
 		p := pkgs[i]
@@ -112,14 +117,7 @@ func layoutTreemap(fs Rootfs) []tile {
 		t.Label, _ = fit(p.Name+" "+term.HumanBytes(p.Size), "", Rect{W: rect.W, H: 16})
 		tiles = append(tiles, t)
 		inner := Rect{rect.X + 2, rect.Y + 17, rect.W - 4, rect.H - 19}
-		var pv []float64
-		var parts []PartSize
-		for _, w := range p.Parts {
-			if w.Size > 0 {
-				parts = append(parts, w)
-				pv = append(pv, float64(w.Size))
-			}
-		}
+		parts, pv := positive(p.Parts, func(w PartSize) int64 { return w.Size })
 		for j, wr := range squarify(pv, inner) {
 			w := parts[j]
 			name := w.Name

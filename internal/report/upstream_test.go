@@ -62,7 +62,7 @@ func readCSV(t *testing.T, path string) [][]string {
 func TestSizeStatsAgrees(t *testing.T) {
 	top := testenv.UpstreamCheckout(t)
 	py := matplotlibPython(t)
-	out := copyOutput(t, fixtureOutput(t))
+	out := copyOutput(t, testenv.FakeImage(t))
 	target := filepath.Join(out, "target")
 	write := func(rel, content string) {
 		t.Helper()

@@ -44,7 +44,7 @@ type Result struct {
 }
 
 // ErrGenerate marks a failure of Buildroot's generate-cyclonedx.
-var ErrGenerate = errors.New("Buildroot's utils/generate-cyclonedx failed")
+var ErrGenerate = errors.New("utils/generate-cyclonedx (Buildroot's) failed")
 
 // Generate makes the SBOM.
 func Generate(ctx context.Context, r process.Runner, in Input) (*Result, error) {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"testing"
 )
 
 // FakeWheel is a wheel the stand-in ironic-python-agent package of
@@ -134,4 +136,34 @@ func writeSized(path string, n int) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(strings.Repeat("#", n)), 0o644)
+}
+
+var fakeImage struct {
+	once     sync.Once
+	dir, out string
+	err      error
+}
+
+// FakeImage is one BuildFakeImage with FakeImageWheels per test process,
+// in a temporary directory that RemoveFakeImage (from TestMain) removes;
+// it returns the output directory, which tests must not change.
+func FakeImage(t testing.TB) string {
+	t.Helper()
+	Program(t, "hermetic", "make")
+	fakeImage.once.Do(func() {
+		if fakeImage.dir, fakeImage.err = os.MkdirTemp("", "ipabr-fake-image-"); fakeImage.err == nil {
+			fakeImage.out, fakeImage.err = BuildFakeImage(fakeImage.dir, FakeImageWheels)
+		}
+	})
+	if fakeImage.err != nil {
+		t.Fatal(fakeImage.err)
+	}
+	return fakeImage.out
+}
+
+// RemoveFakeImage removes what FakeImage built.
+func RemoveFakeImage() {
+	if fakeImage.dir != "" {
+		os.RemoveAll(fakeImage.dir)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,34 +19,18 @@ import (
 	"github.com/ipabr/ipabr/internal/testenv"
 )
 
-var fixture struct {
-	once     sync.Once
-	dir, out string
-	err      error
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if fixture.dir != "" {
-		os.RemoveAll(fixture.dir)
-	}
+	testenv.RemoveFakeImage()
 	os.Exit(code)
 }
 
-// built is a copy of one fake image build with the stand-in agent.
+// built is a copy of the fake image build with the stand-in agent.
 func built(t *testing.T) string {
 	t.Helper()
-	testenv.Program(t, "hermetic", "make")
-	fixture.once.Do(func() {
-		if fixture.dir, fixture.err = os.MkdirTemp("", "ipabr-reportcmd-"); fixture.err == nil {
-			fixture.out, fixture.err = testenv.BuildFakeImage(fixture.dir, testenv.FakeImageWheels)
-		}
-	})
-	if fixture.err != nil {
-		t.Fatal(fixture.err)
-	}
+	image := testenv.FakeImage(t)
 	dir := filepath.Join(t.TempDir(), "output")
-	if err := os.CopyFS(dir, os.DirFS(fixture.out)); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(image)); err != nil {
 		t.Fatal(err)
 	}
 	// The fake's image names its own path; a fixed size instead.
