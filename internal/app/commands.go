@@ -18,7 +18,9 @@ import (
 	"github.com/ipabr/ipabr/internal/cmd/passwd"
 	qemucmd "github.com/ipabr/ipabr/internal/cmd/qemu"
 	"github.com/ipabr/ipabr/internal/cmd/rebuild"
+	reportcmd "github.com/ipabr/ipabr/internal/cmd/report"
 	"github.com/ipabr/ipabr/internal/cmd/save"
+	sbomcmd "github.com/ipabr/ipabr/internal/cmd/sbom"
 	"github.com/ipabr/ipabr/internal/cmd/source"
 	"github.com/ipabr/ipabr/internal/cmd/sshkey"
 	"github.com/ipabr/ipabr/internal/cmd/status"
@@ -46,6 +48,8 @@ func subcommands() []subcommand {
 		{"build", func(f *cmdutil.Factory) *cobra.Command { return build.NewCmdBuild(f, nil) }},
 		{"source", func(f *cmdutil.Factory) *cobra.Command { return source.NewCmdSource(f, nil) }},
 		{"cache-key", func(f *cmdutil.Factory) *cobra.Command { return cachekey.NewCmdCacheKey(f, nil) }},
+		{"report", func(f *cmdutil.Factory) *cobra.Command { return reportcmd.NewCmdReport(f, nil) }},
+		{"sbom", func(f *cmdutil.Factory) *cobra.Command { return sbomcmd.NewCmdSBOM(f, nil) }},
 		{"rebuild", func(f *cmdutil.Factory) *cobra.Command { return rebuild.NewCmdRebuild(f, nil) }},
 		{"save", func(f *cmdutil.Factory) *cobra.Command { return save.NewCmdSave(f, nil) }},
 		{"clean", func(f *cmdutil.Factory) *cobra.Command { return clean.NewCmdClean(f, nil) }},

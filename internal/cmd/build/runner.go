@@ -144,6 +144,12 @@ func Run(ctx context.Context, f *cmdutil.Factory, s *cmdutil.Settings, out *cmdu
 		return res, cmdutil.Failure("writing %s: %v", rel, flushErr)
 	}
 	res.Status = "succeeded"
+	if w := writeSBOM(ctx, f, s, out); w != "" {
+		res.Warnings = append(res.Warnings, w)
+		if !s.Quiet {
+			fmt.Fprintf(streams.ErrOut, "%s %s\n", streams.Styles().Warning("warning:"), w)
+		}
+	}
 	imagesDir := filepath.Join(out.Dir, "images")
 	if _, err := os.Stat(imagesDir); err == nil {
 		images, err := buildroot.Images(imagesDir)
