@@ -14,6 +14,7 @@ import (
 	"github.com/ipabr/ipabr/internal/cmd/list"
 	"github.com/ipabr/ipabr/internal/cmd/makecmd"
 	"github.com/ipabr/ipabr/internal/cmd/menuconfig"
+	networkcmd "github.com/ipabr/ipabr/internal/cmd/network"
 	"github.com/ipabr/ipabr/internal/cmd/overlay"
 	"github.com/ipabr/ipabr/internal/cmd/passwd"
 	qemucmd "github.com/ipabr/ipabr/internal/cmd/qemu"
@@ -50,6 +51,7 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 		sshkey.NewCmdSSHKey(f),
 		user.NewCmdUser(f),
 		overlay.NewCmdOverlay(f),
+		networkcmd.NewCmdNetwork(f),
 	}
 	for _, m := range menuconfig.Menus {
 		cmds = append(cmds, menuconfig.NewCmdMenu(f, nil, m))

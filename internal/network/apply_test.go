@@ -87,7 +87,7 @@ func TestApplyFallsBack(t *testing.T) {
 	writeTestFile(t, unknown, `{"links": [{"id": "wl0", "type": "wifi", "ethernet_mac_address": "52:54:00:12:34:56"}]}`)
 	for _, c := range []struct{ name, drive, want string }{
 		{"a MAC no interface has", configDrive(t, nd("bond-lacp")), "no interface has MAC address b8:59:9f:10:20:31"},
-		{"malformed JSON", configDrive(t, bad), "is not valid JSON"},
+		{"malformed JSON", configDrive(t, bad), "not valid JSON"},
 		{"unknown link type", configDrive(t, unknown), `unknown link type "wifi"`},
 		{"a device that cannot be mounted", filepath.Join(t.TempDir(), "nothing"), "cannot mount"},
 	} {

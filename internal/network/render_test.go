@@ -218,8 +218,8 @@ func TestUnconfiguredPortIsLeftAlone(t *testing.T) {
 func TestRenderRefusesBadInput(t *testing.T) {
 	port := `{"id": "p", "type": "phy", "ethernet_mac_address": "52:54:00:00:00:01"}`
 	for _, c := range []struct{ name, json, want string }{
-		{"malformed JSON", `{"links": [`, "is not valid JSON"},
-		{"not an object", `[]`, "is not a JSON object"},
+		{"malformed JSON", `{"links": [`, "not valid JSON"},
+		{"not an object", `[]`, "not a JSON object"},
 		{"unknown link type", `{"links": [{"id": "ib0", "type": "infiniband", "ethernet_mac_address": "52:54:00:00:00:01"}]}`, `unknown link type "infiniband"`},
 		{"bad MAC", `{"links": [{"id": "p", "type": "phy", "ethernet_mac_address": "52:54:00:00:01"}]}`, `"52:54:00:00:01" is not a MAC address`},
 		{"same MAC twice", `{"links": [` + port + `, {"id": "q", "type": "phy", "ethernet_mac_address": "52:54:00:00:00:01"}]}`, "two links have the same MAC address"},
@@ -397,6 +397,13 @@ func TestRenderCmdline(t *testing.T) {
 func TestRenderCmdlineWithoutGenerator(t *testing.T) {
 	_, err := render(t, Request{Cmdline: "ip=dhcp", Generator: "/nonexistent/systemd-network-generator", Out: filepath.Join(t.TempDir(), "out")})
 	if err == nil || errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "systemd-network-generator") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestRenderMissingFile(t *testing.T) {
+	_, err := render(t, Request{NetworkData: filepath.Join(t.TempDir(), "nope.json"), Out: filepath.Join(t.TempDir(), "out")})
+	if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "nope.json: cannot read it: No such file or directory") {
 		t.Errorf("err = %v", err)
 	}
 }
