@@ -36,7 +36,7 @@ func newMachine(t *testing.T, macs ...string) machine {
 // apply runs the converter's boot mode; it must always exit 0.
 func (m machine) apply(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(python(t), append([]string{filepath.Join(external(t), Converter), "apply",
+	cmd := exec.Command(testenv.Python(t, "hermetic"), append([]string{filepath.Join(external(t), Converter), "apply",
 		"--sys-class-net", m.sysfs, "--network-dir", m.networkDir}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr

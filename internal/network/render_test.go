@@ -27,20 +27,10 @@ func external(t testing.TB) string {
 	return dir
 }
 
-// python is the host's python3: the system's when there is one, which
-// starts in a tenth of the time a version manager's shim on PATH can take.
-func python(t testing.TB) string {
-	t.Helper()
-	if _, err := os.Stat("/usr/bin/python3"); err == nil {
-		return "/usr/bin/python3"
-	}
-	return testenv.Program(t, "hermetic", "python3")
-}
-
 // render runs Render with the real converter and the host's python3.
 func render(t testing.TB, req Request) ([]File, error) {
 	t.Helper()
-	req.Python = python(t)
+	req.Python = testenv.Python(t, "hermetic")
 	req.External = external(t)
 	return Render(context.Background(), process.OS{}, req)
 }
