@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmd/build"
+	"github.com/ipabr/ipabr/internal/cmd/ca"
 	"github.com/ipabr/ipabr/internal/cmd/cachekey"
 	"github.com/ipabr/ipabr/internal/cmd/clean"
 	"github.com/ipabr/ipabr/internal/cmd/configure"
@@ -51,6 +52,7 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 		sshkey.NewCmdSSHKey(f),
 		user.NewCmdUser(f),
 		overlay.NewCmdOverlay(f),
+		ca.NewCmdCA(f),
 		networkcmd.NewCmdNetwork(f),
 	}
 	for _, m := range menuconfig.Menus {

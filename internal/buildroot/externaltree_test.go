@@ -930,6 +930,8 @@ var imagePackages = []string{
 	"psmisc", "coreutils", "file", "openssh", "libcurl", "linux-firmware",
 	// rescue mode: the rescue user and its sudo rights
 	"shadow", "sudo",
+	// the trust store post-build.sh adds the project's private CAs to
+	"ca-certificates",
 	// the agent and its Python dependencies, from the lock (issue 5)
 	"ironic-python-agent", "host-python-installer",
 	// kernel, shell, boot loader, images
