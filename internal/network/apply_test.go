@@ -95,7 +95,7 @@ func TestApplyFallsBack(t *testing.T) {
 			m := newMachine(t, "b8:59:9f:10:20:30")
 			log := m.apply(t, "--config-drive", c.drive)
 			if !strings.Contains(log, "ERROR: ") || !strings.Contains(log, c.want) ||
-				!strings.Contains(log, "NOT applied: falling back to the kernel command line's network settings, else DHCP on every wired port") {
+				!strings.Contains(log, "NOT applied: falling back: the kernel command line's network settings apply, else DHCP on every wired port") {
 				t.Errorf("log: %s", log)
 			}
 			if strings.Count(strings.TrimSpace(log), "\n") != 0 {
