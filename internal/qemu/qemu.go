@@ -137,6 +137,9 @@ type Config struct {
 	// user (KernelArgs adds the console). Or ISO: boot the hybrid ISO.
 	Kernel, Initrd, Append string
 	ISO                    string
+	// ConfigDrive is a config-2 ISO (ConfigDriveISO) attached as a second
+	// CD-ROM, as virtual media would; "" for none.
+	ConfigDrive string
 
 	Firmware *Firmware // UEFI with this firmware; nil boots SeaBIOS
 	Accel    string    // KVM or TCG
@@ -252,6 +255,11 @@ func (c Config) Args() []string {
 			"-device", "ide-cd,drive=cd0,bootindex=0")
 	} else {
 		args = append(args, "-kernel", c.Kernel, "-initrd", c.Initrd, "-append", KernelArgs(c.Append, c.Display))
+	}
+	if c.ConfigDrive != "" {
+		args = append(args,
+			"-drive", "if=none,id=cfg0,media=cdrom,readonly=on,format=raw,file="+optValue(c.ConfigDrive),
+			"-device", "ide-cd,drive=cfg0")
 	}
 	args = append(args, "-nic", fmt.Sprintf("user,model=%s,hostfwd=tcp:127.0.0.1:%d-:%d", nic, c.HostPort, AgentPort))
 	switch {
