@@ -47,12 +47,7 @@ a server certificate (no CA:TRUE), an expired one, other text, files over
 Changes take effect at the next 'ipabr build' (target finalisation only; no
 package is rebuilt).`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return cmdutil.UsageError("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
-		},
+		RunE: cmdutil.GroupRunE,
 	}
 	cmd.AddCommand(NewCmdAdd(f, nil), NewCmdList(f, nil), NewCmdRemove(f, nil))
 	return cmd

@@ -30,12 +30,7 @@ func NewCmdNetwork(f *cmdutil.Factory) *cobra.Command {
 		Use:   "network <command>",
 		Short: "Check a node's static network configuration before deploying it (render)",
 		Args:  cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return cmdutil.UsageError("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
-		},
+		RunE:  cmdutil.GroupRunE,
 	}
 	cmd.AddCommand(NewCmdRender(f, nil))
 	return cmd
