@@ -120,7 +120,7 @@ func Read(stdin io.Reader, name string) ([]byte, error) {
 			return nil, badInputf("%s does not exist", name)
 		}
 		if err != nil {
-			return nil, badInputf("cannot read %s: %v", name, unwrapPath(err))
+			return nil, badInputf("%v", err) // "open FILE: permission denied"
 		}
 		defer f.Close()
 		if st, err := f.Stat(); err == nil && st.IsDir() {
@@ -130,20 +130,12 @@ func Read(stdin io.Reader, name string) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
-		return nil, badInputf("cannot read %s: %v", label, unwrapPath(err))
+		return nil, badInputf("cannot read %s: %v", label, err)
 	}
 	if len(data) > MaxFileSize {
 		return nil, badInputf("%s is larger than 1 MiB: not a CA certificate file", label)
 	}
 	return data, nil
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // Parse checks that data holds PEM-encoded CA certificates, valid at now,
