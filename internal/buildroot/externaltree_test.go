@@ -944,7 +944,8 @@ var imageSymbols = map[string]string{
 	"BR2_x86_64":                                "y",
 	"BR2_TOOLCHAIN_USES_GLIBC":                  "y",
 	"BR2_INIT_SYSTEMD":                          "y",
-	"BR2_PACKAGE_SYSTEMD_NETWORKD":              "y",
+	"BR2_PACKAGE_SYSTEMD_NETWORKD":              "y", // and systemd-network-generator with it
+	"BR2_PACKAGE_SYSTEMD_RESOLVED":              "y", // DNS= of static configurations reaches resolv.conf
 	"BR2_TARGET_GENERIC_HOSTNAME":               "ipa",
 	"BR2_TARGET_GENERIC_GETTY_PORT":             "ttyS0",
 	"BR2_TARGET_GENERIC_PASSWD_SHA512":          "y",
