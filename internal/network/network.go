@@ -19,6 +19,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -137,6 +138,8 @@ func convert(ctx context.Context, r process.Runner, req Request, dir string) ([]
 	msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(stderr.String()), "ipa-network-data: "))
 	switch code := process.ExitCode(err); {
 	case err == nil:
+	case errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("the image's network converter needs %s on this host: %w", python, err)
 	case code == 2:
 		return nil, badInputf("%s", msg)
 	case msg != "":

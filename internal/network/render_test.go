@@ -397,3 +397,11 @@ func TestRenderMissingFile(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestRenderWithoutPython(t *testing.T) {
+	_, err := Render(context.Background(), process.OS{}, Request{External: external(t), Python: "/nonexistent/python3",
+		NetworkData: nd("ironic-dhcp-less"), Out: filepath.Join(t.TempDir(), "out")})
+	if err == nil || errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "the image's network converter needs /nonexistent/python3 on this host") {
+		t.Errorf("err = %v", err)
+	}
+}
