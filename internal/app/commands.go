@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmd/build"
+	"github.com/ipabr/ipabr/internal/cmd/ca"
 	"github.com/ipabr/ipabr/internal/cmd/cachekey"
 	"github.com/ipabr/ipabr/internal/cmd/clean"
 	"github.com/ipabr/ipabr/internal/cmd/configure"
@@ -14,6 +15,7 @@ import (
 	"github.com/ipabr/ipabr/internal/cmd/list"
 	"github.com/ipabr/ipabr/internal/cmd/makecmd"
 	"github.com/ipabr/ipabr/internal/cmd/menuconfig"
+	networkcmd "github.com/ipabr/ipabr/internal/cmd/network"
 	"github.com/ipabr/ipabr/internal/cmd/overlay"
 	"github.com/ipabr/ipabr/internal/cmd/passwd"
 	qemucmd "github.com/ipabr/ipabr/internal/cmd/qemu"
@@ -61,6 +63,8 @@ func subcommands() []subcommand {
 		{"ssh-key", func(f *cmdutil.Factory) *cobra.Command { return sshkey.NewCmdSSHKey(f) }},
 		{"user", func(f *cmdutil.Factory) *cobra.Command { return user.NewCmdUser(f) }},
 		{"overlay", func(f *cmdutil.Factory) *cobra.Command { return overlay.NewCmdOverlay(f) }},
+		{"ca", func(f *cmdutil.Factory) *cobra.Command { return ca.NewCmdCA(f) }},
+		{"network", func(f *cmdutil.Factory) *cobra.Command { return networkcmd.NewCmdNetwork(f) }},
 	}
 	for _, m := range menuconfig.Menus {
 		cmds = append(cmds, subcommand{m.Target, func(f *cmdutil.Factory) *cobra.Command { return menuconfig.NewCmdMenu(f, nil, m) }})
