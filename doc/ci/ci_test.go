@@ -129,7 +129,8 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 	}
 	all := strings.Join(runs, "\n")
 	for _, want := range []string{"cache-key --for dl", "cache-key --for ccache", "env --unique", "ipabr source", "build --offline", "sha256sum --check --strict SHA256SUMS",
-		"qemu-utils", "ipabr qemu --check --json --inventory qemu-check/inventory-bios.json", "ipabr qemu --check --uefi --json --inventory qemu-check/inventory-uefi.json"} {
+		"qemu-utils", "ipabr qemu --check --json --inventory qemu-check/inventory-bios.json", "ipabr qemu --check --uefi --json --inventory qemu-check/inventory-uefi.json",
+		"ipabr report --json --max-initramfs 60MB"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no step runs %q", want)
 		}
@@ -143,6 +144,19 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 	}
 	if !keeps {
 		t.Error("no step keeps qemu-check/ (the check's results and inventory), also on failure")
+	}
+	keepsReport := false
+	for i := range steps {
+		if u, _ := get(t, steps, i, "uses").(string); !strings.HasPrefix(u, "actions/upload-artifact@") {
+			continue
+		}
+		path, _ := get(t, steps, i, "with", "path").(string)
+		if get(t, steps, i, "if") == "always()" && strings.Contains(path, "${{ env.IPABR_OUTPUT }}/report/") && strings.Contains(path, "sbom.cdx.json") {
+			keepsReport = true
+		}
+	}
+	if !keepsReport {
+		t.Error("no step keeps the report (<output>/report/) and the SBOM (images/sbom.cdx.json), also on failure")
 	}
 	u := strings.Join(uses, "\n")
 	for _, want := range []string{
@@ -216,14 +230,15 @@ func TestGitLabPipeline(t *testing.T) {
 			t.Errorf("no cache of %s keyed by $%s: %v", want.paths, want.variable, cacheKeys)
 		}
 	}
-	if paths := strings.Join(strs(get(t, img, "artifacts", "paths")), " "); !strings.Contains(paths, "images/") || !strings.Contains(paths, "qemu-check/") {
-		t.Errorf("the image job keeps %s; want images/ and qemu-check/", paths)
+	if paths := strings.Join(strs(get(t, img, "artifacts", "paths")), " "); !strings.Contains(paths, "images/") || !strings.Contains(paths, "qemu-check/") || !strings.Contains(paths, "report/") {
+		t.Errorf("the image job keeps %s; want images/ (with sbom.cdx.json), report/ and qemu-check/", paths)
 	}
 	if get(t, img, "artifacts", "when") != "always" {
 		t.Error("the image job does not keep its artifacts when the check fails")
 	}
 	imgScript := strings.Join(strs(img["script"]), "\n")
-	for _, want := range []string{"qemu-utils", `./ipabr qemu --check --json --inventory "qemu-check/$SERIES/inventory-bios.json"`, `./ipabr qemu --check --uefi --json --inventory "qemu-check/$SERIES/inventory-uefi.json"`} {
+	for _, want := range []string{`cp -a "$IPABR_OUTPUT/report/." "report/$SERIES/"`, `./ipabr report --json --max-initramfs 60MB > "report/$SERIES/report.json"`,
+		"qemu-utils", `./ipabr qemu --check --json --inventory "qemu-check/$SERIES/inventory-bios.json"`, `./ipabr qemu --check --uefi --json --inventory "qemu-check/$SERIES/inventory-uefi.json"`} {
 		if !strings.Contains(imgScript, want) {
 			t.Errorf("the image job does not run %q", want)
 		}

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmd/build"
+	"github.com/ipabr/ipabr/internal/cmd/ca"
 	"github.com/ipabr/ipabr/internal/cmd/cachekey"
 	"github.com/ipabr/ipabr/internal/cmd/clean"
 	"github.com/ipabr/ipabr/internal/cmd/configure"
@@ -14,11 +15,14 @@ import (
 	"github.com/ipabr/ipabr/internal/cmd/list"
 	"github.com/ipabr/ipabr/internal/cmd/makecmd"
 	"github.com/ipabr/ipabr/internal/cmd/menuconfig"
+	networkcmd "github.com/ipabr/ipabr/internal/cmd/network"
 	"github.com/ipabr/ipabr/internal/cmd/overlay"
 	"github.com/ipabr/ipabr/internal/cmd/passwd"
 	qemucmd "github.com/ipabr/ipabr/internal/cmd/qemu"
 	"github.com/ipabr/ipabr/internal/cmd/rebuild"
+	reportcmd "github.com/ipabr/ipabr/internal/cmd/report"
 	"github.com/ipabr/ipabr/internal/cmd/save"
+	sbomcmd "github.com/ipabr/ipabr/internal/cmd/sbom"
 	"github.com/ipabr/ipabr/internal/cmd/source"
 	"github.com/ipabr/ipabr/internal/cmd/sshkey"
 	"github.com/ipabr/ipabr/internal/cmd/status"
@@ -47,6 +51,8 @@ func subcommands() []subcommand {
 		{"build", func(f *cmdutil.Factory) *cobra.Command { return build.NewCmdBuild(f, nil) }},
 		{"source", func(f *cmdutil.Factory) *cobra.Command { return source.NewCmdSource(f, nil) }},
 		{"cache-key", func(f *cmdutil.Factory) *cobra.Command { return cachekey.NewCmdCacheKey(f, nil) }},
+		{"report", func(f *cmdutil.Factory) *cobra.Command { return reportcmd.NewCmdReport(f, nil) }},
+		{"sbom", func(f *cmdutil.Factory) *cobra.Command { return sbomcmd.NewCmdSBOM(f, nil) }},
 		{"rebuild", func(f *cmdutil.Factory) *cobra.Command { return rebuild.NewCmdRebuild(f, nil) }},
 		{"save", func(f *cmdutil.Factory) *cobra.Command { return save.NewCmdSave(f, nil) }},
 		{"clean", func(f *cmdutil.Factory) *cobra.Command { return clean.NewCmdClean(f, nil) }},
@@ -58,6 +64,8 @@ func subcommands() []subcommand {
 		{"ssh-key", func(f *cmdutil.Factory) *cobra.Command { return sshkey.NewCmdSSHKey(f) }},
 		{"user", func(f *cmdutil.Factory) *cobra.Command { return user.NewCmdUser(f) }},
 		{"overlay", func(f *cmdutil.Factory) *cobra.Command { return overlay.NewCmdOverlay(f) }},
+		{"ca", func(f *cmdutil.Factory) *cobra.Command { return ca.NewCmdCA(f) }},
+		{"network", func(f *cmdutil.Factory) *cobra.Command { return networkcmd.NewCmdNetwork(f) }},
 	}
 	for _, m := range workspace.Menus {
 		cmds = append(cmds, subcommand{m.Target, func(f *cmdutil.Factory) *cobra.Command { return menuconfig.NewCmdMenu(f, nil, m) }})

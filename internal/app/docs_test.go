@@ -29,7 +29,7 @@ func TestREADMEDocumentsEverything(t *testing.T) {
 			}
 		}
 	}
-	for _, e := range []string{"IPABR_REPO", "BR2_IPA_REPO", "IPABR_CONFIG", "NO_COLOR", "IPABR_TEST_BUILDROOT", "IPABR_TEST_LINUX_SRC", "IPABR_TEST_PYUDEV_DEB", "IPABR_TEST_IPA_SOURCE", "IPABR_TEST_PIP_REPO"} {
+	for _, e := range []string{"IPABR_REPO", "BR2_IPA_REPO", "IPABR_CONFIG", "NO_COLOR", "IPABR_TEST_BUILDROOT", "IPABR_TEST_LINUX_SRC", "IPABR_TEST_PYUDEV_DEB", "IPABR_TEST_IPA_SOURCE", "IPABR_TEST_PIP_REPO", "IPABR_TEST_SCREENSHOT_DIR"} {
 		if !strings.Contains(readme, e) {
 			t.Errorf("README lacks the environment variable %s", e)
 		}

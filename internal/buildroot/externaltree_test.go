@@ -253,11 +253,26 @@ func TestRootfsOverlay(t *testing.T) {
 		`enable getty@\.service tty1`)
 	// Ports are matched by type: biosdevname names them em1, p1p2 on Dell
 	// and HPE servers (TestWiredNetworkMatchesEveryPortName runs networkd).
-	has("etc/systemd/network/80-ipa-wired.network",
+	has("etc/systemd/network/99-ipa-wired.network",
 		`Type=ether`,
 		`DHCP=yes`)
-	if regexp.MustCompile(`(?m)^Name=`).MatchString(readFile(t, filepath.Join(ov, "etc/systemd/network/80-ipa-wired.network"))) {
-		t.Error("80-ipa-wired.network matches by name; ports can have any name")
+	if regexp.MustCompile(`(?m)^Name=`).MatchString(readFile(t, filepath.Join(ov, "etc/systemd/network/99-ipa-wired.network"))) {
+		t.Error("99-ipa-wired.network matches by name; ports can have any name")
+	}
+	// The config drive's network_data.json, converted before networkd starts
+	// (internal/network tests the converter), and the kernel command line's
+	// ip=, vlan=, bond= (systemd's generator).
+	has("usr/lib/systemd/system/ipa-network-data.service",
+		`Before=network-pre\.target systemd-networkd\.service`,
+		`After=systemd-udevd\.service systemd-udev-trigger\.service`,
+		`ExecStart=/usr/libexec/ipa-network-data apply`,
+		`StandardError=journal\+console`,
+		`WantedBy=sysinit\.target`)
+	has("usr/lib/systemd/system-preset/70-ipa.preset",
+		`enable ipa-network-data\.service`,
+		`enable systemd-network-generator\.service`)
+	if fi, err := os.Stat(filepath.Join(ov, "usr/libexec/ipa-network-data")); err != nil || fi.Mode()&0o111 == 0 {
+		t.Error("usr/libexec/ipa-network-data is missing or not executable")
 	}
 	has("etc/systemd/journald.conf.d/ipa.conf",
 		`Storage=volatile`,
@@ -655,6 +670,7 @@ func TestPostFakerootChecksAgentEnabled(t *testing.T) {
 		{"multi-user.target", "ironic-python-agent.service"},
 		{"sysinit.target", "ipa-ldconfig.service"},
 		{"paths.target", "ipa-rescue.path"},
+		{"sysinit.target", "ipa-network-data.service"},
 	} {
 		if r := p.run(t, "post-fakeroot.sh", true, target); r.code != 1 || !strings.Contains(r.stderr, u[1]+" is not enabled") {
 			t.Errorf("%s not enabled: exit %d, stderr %q; want 1 naming it", u[1], r.code, r.stderr)
@@ -709,6 +725,32 @@ func TestShellcheck(t *testing.T) {
 	out, err := exec.Command(sc, append([]string{"--external-sources"}, scripts...)...).CombinedOutput()
 	if err != nil {
 		t.Errorf("shellcheck: %v\n%s", err, out)
+	}
+}
+
+// TestFlake8 lints the tree's Python programs as Buildroot's check-package
+// does when run from the project root (flake8's defaults), without
+// Buildroot.
+func TestFlake8(t *testing.T) {
+	flake8 := testenv.Program(t, "lint", "flake8")
+	var programs []string
+	err := filepath.WalkDir(externalDir(t), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if data, err := os.ReadFile(path); err == nil && (strings.HasSuffix(path, ".py") || strings.HasPrefix(string(data), "#!/usr/bin/python3\n")) {
+			programs = append(programs, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(programs) < 4 {
+		t.Fatalf("found %d Python programs: %q", len(programs), programs)
+	}
+	if out, err := exec.Command(flake8, programs...).CombinedOutput(); err != nil {
+		t.Errorf("flake8: %v\n%s", err, out)
 	}
 }
 
@@ -889,6 +931,8 @@ var imagePackages = []string{
 	"psmisc", "coreutils", "file", "openssh", "libcurl", "linux-firmware",
 	// rescue mode: the rescue user and its sudo rights
 	"shadow", "sudo",
+	// the trust store post-build.sh adds the project's private CAs to
+	"ca-certificates",
 	// the agent and its Python dependencies, from the lock (issue 5)
 	"ironic-python-agent", "host-python-installer",
 	// kernel, shell, boot loader, images
@@ -900,7 +944,8 @@ var imageSymbols = map[string]string{
 	"BR2_x86_64":                                "y",
 	"BR2_TOOLCHAIN_USES_GLIBC":                  "y",
 	"BR2_INIT_SYSTEMD":                          "y",
-	"BR2_PACKAGE_SYSTEMD_NETWORKD":              "y",
+	"BR2_PACKAGE_SYSTEMD_NETWORKD":              "y", // and systemd-network-generator with it
+	"BR2_PACKAGE_SYSTEMD_RESOLVED":              "y", // DNS= of static configurations reaches resolv.conf
 	"BR2_TARGET_GENERIC_HOSTNAME":               "ipa",
 	"BR2_TARGET_GENERIC_GETTY_PORT":             "ttyS0",
 	"BR2_TARGET_GENERIC_PASSWD_SHA512":          "y",

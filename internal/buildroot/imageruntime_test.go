@@ -112,7 +112,7 @@ func TestPresetsEnableTheImageUnits(t *testing.T) {
 	systemctl := testenv.Program(t, "systemd", "systemctl")
 	// Only the targets the image's units are wanted by: the host's other
 	// targets carry aliases of their own that preset-all would trip on.
-	root := systemdRoot(t, "multi-user.target", "sysinit.target", "paths.target")
+	root := systemdRoot(t, "multi-user.target", "sysinit.target", "paths.target", "systemd-network-generator.service")
 	units := filepath.Join(root, "usr/lib/systemd/system")
 	for name, text := range buildrootUnits {
 		writeFile(t, filepath.Join(units, name), text, 0o644)
@@ -136,7 +136,11 @@ func TestPresetsEnableTheImageUnits(t *testing.T) {
 		"ironic-python-agent.service": "multi-user.target",
 		"ipa-ldconfig.service":        "sysinit.target",
 		"ipa-rescue.path":             "paths.target",
-		"sshd.service":                "multi-user.target",
+		"ipa-network-data.service":    "sysinit.target",
+		// systemd's own unit (the host's copy): ip=, vlan=, bond= on the
+		// kernel command line.
+		"systemd-network-generator.service": "sysinit.target",
+		"sshd.service":                      "multi-user.target",
 	} {
 		if !enabled(target, unit) {
 			t.Errorf("%s is not enabled in %s", unit, target)
@@ -162,7 +166,7 @@ func TestPresetsEnableTheImageUnits(t *testing.T) {
 // TestWiredNetworkMatchesEveryPortName runs the overlay's .network files
 // in a real systemd-networkd with ports named by every naming scheme a
 // server shows (the kernel's, systemd's predictable names, biosdevname's
-// on Dell and HPE) and checks each gets DHCP from 80-ipa-wired.network,
+// on Dell and HPE) and checks each gets DHCP from 99-ipa-wired.network,
 // while virtual devices are left to the files made for them.
 func TestWiredNetworkMatchesEveryPortName(t *testing.T) {
 	networkDir := filepath.Join(overlayDir(t), "etc/systemd/network")
@@ -182,9 +186,9 @@ func TestWiredNetworkMatchesEveryPortName(t *testing.T) {
 		unsupported[name] = true
 		fmt.Printf("SKIP netns: this kernel cannot make %s (no driver); its case is not checked\n", name)
 	}
-	want := map[string]string{"br0": "", "bond0": "", "eno1.100": "81-ipa-vlan.network"}
+	want := map[string]string{"br0": "", "bond0": "", "eno1.100": "99-ipa-vlan.network"}
 	for _, p := range ports {
-		want[p[0]], want[p[1]] = "80-ipa-wired.network", "80-ipa-wired.network"
+		want[p[0]], want[p[1]] = "99-ipa-wired.network", "99-ipa-wired.network"
 	}
 	for name, file := range want {
 		if unsupported[name] {

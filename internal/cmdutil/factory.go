@@ -44,7 +44,7 @@ func (f *Factory) Notes(s *config.Settings) term.Notifier {
 // OpenWorkspace takes the lock of the output directory the settings name
 // (or of a fresh one, with unique).
 func (f *Factory) OpenWorkspace(s *config.Settings, unique bool) (*workspace.Workspace, error) {
-	return workspace.Open(s, workspace.Options{Runner: f.Runner, Notes: f.Notes(s), Now: f.Now, Unique: unique})
+	return workspace.Open(s, workspace.Options{Runner: f.Runner, Notes: f.Notes(s), Now: f.Now, IpabrVersion: f.Version.Version, Unique: unique})
 }
 
 // Locker makes the agent's locks of the project.

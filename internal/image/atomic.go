@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 )
 
-// writeFileAtomic replaces name with data and mode perm so that readers see
+// WriteFileAtomic replaces name with data and mode perm so that readers see
 // either the old or the new content: it writes a temporary file in the same
 // directory, syncs it and renames it over name. The temporary file's name
 // ends in ~, so Buildroot skips one left behind by a crash. It refuses to
 // replace a symbolic link or anything that is not a regular file.
-func writeFileAtomic(name string, data []byte, perm fs.FileMode) (err error) {
+func WriteFileAtomic(name string, data []byte, perm fs.FileMode) (err error) {
 	if st, err := os.Lstat(name); err == nil {
 		if st.Mode()&fs.ModeSymlink != 0 {
 			return badInputf("%s is a symbolic link; refusing to replace it", name)

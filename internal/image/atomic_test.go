@@ -13,14 +13,14 @@ import (
 func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
-	if err := writeFileAtomic(p, []byte("one\n"), 0o600); err != nil {
+	if err := WriteFileAtomic(p, []byte("one\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if readString(t, p) != "one\n" || modeOf(t, p) != 0o600 {
 		t.Errorf("first write: %q %04o", readString(t, p), modeOf(t, p))
 	}
 	os.Chmod(p, 0o666)
-	if err := writeFileAtomic(p, []byte("two\n"), 0o644); err != nil {
+	if err := WriteFileAtomic(p, []byte("two\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if readString(t, p) != "two\n" || modeOf(t, p) != 0o644 {
@@ -31,19 +31,19 @@ func TestWriteFileAtomic(t *testing.T) {
 	// A symbolic link or a directory in the way is refused.
 	link := filepath.Join(dir, "link")
 	os.Symlink(p, link)
-	if err := writeFileAtomic(link, []byte("x"), 0o600); !errs.Is(err, errs.BadInput) || !strings.Contains(err.Error(), "symbolic link") {
+	if err := WriteFileAtomic(link, []byte("x"), 0o600); !errs.Is(err, errs.BadInput) || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("write over a link: %v", err)
 	}
 	sub := filepath.Join(dir, "sub")
 	os.Mkdir(sub, 0o755)
-	if err := writeFileAtomic(sub, []byte("x"), 0o600); !errs.Is(err, errs.BadInput) {
+	if err := WriteFileAtomic(sub, []byte("x"), 0o600); !errs.Is(err, errs.BadInput) {
 		t.Errorf("write over a directory: %v", err)
 	}
 	if readString(t, p) != "two\n" {
 		t.Error("a refused write changed the link's target")
 	}
 	// A missing directory fails without leaving anything.
-	if err := writeFileAtomic(filepath.Join(dir, "missing", "f"), []byte("x"), 0o600); err == nil {
+	if err := WriteFileAtomic(filepath.Join(dir, "missing", "f"), []byte("x"), 0o600); err == nil {
 		t.Error("write into a missing directory succeeded")
 	}
 	onlyEntries(t, dir, "f", "link", "sub")

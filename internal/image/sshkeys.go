@@ -283,7 +283,7 @@ func (f *AuthorizedKeysFile) Add(keys []AuthorizedKey) (*AddResult, error) {
 		return nil, err
 	}
 	if len(res.Added) > 0 {
-		if err := writeFileAtomic(f.Path(), doc.bytes(), 0o600); err != nil {
+		if err := WriteFileAtomic(f.Path(), doc.bytes(), 0o600); err != nil {
 			return nil, err
 		}
 	} else if err := fixMode(f.Path(), 0o600); err != nil {
@@ -332,7 +332,7 @@ func (f *AuthorizedKeysFile) Remove(fingerprint string) (AuthorizedKey, error) {
 	if err := ensureDir(f.Dir(), 0o700); err != nil {
 		return AuthorizedKey{}, err
 	}
-	if err := writeFileAtomic(f.Path(), kept.bytes(), 0o600); err != nil {
+	if err := WriteFileAtomic(f.Path(), kept.bytes(), 0o600); err != nil {
 		return AuthorizedKey{}, err
 	}
 	return *removed, nil
@@ -386,7 +386,7 @@ func WriteSSHDDropIn(overlay string) (changed bool, err error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return false, err
 	}
-	if err := writeFileAtomic(p, []byte(SSHDDropIn), 0o644); err != nil {
+	if err := WriteFileAtomic(p, []byte(SSHDDropIn), 0o644); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -441,5 +441,5 @@ func (t *UsersTable) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, t.Bytes(), 0o600)
+	return WriteFileAtomic(path, t.Bytes(), 0o600)
 }

@@ -10,7 +10,8 @@ func TestCompiledOnFirstUseOnly(t *testing.T) {
 	if m := re.FindStringSubmatch("abbb"); len(m) != 2 || m[1] != "bbb" {
 		t.Errorf("FindStringSubmatch = %q", m)
 	}
-	if re.Regexp() != re.Regexp() {
+	first := re.Regexp()
+	if second := re.Regexp(); first != second {
 		t.Error("compiled twice")
 	}
 	if got := New(`b+`).ReplaceAllString("abbcb", "-"); got != "a-c-" {

@@ -137,6 +137,9 @@ type Config struct {
 	// user (KernelArgs adds the console). Or ISO: boot the hybrid ISO.
 	Kernel, Initrd, Append string
 	ISO                    string
+	// ConfigDrive is a config-2 ISO (ConfigDriveISO) attached as a second
+	// CD-ROM, as virtual media would; "" for none.
+	ConfigDrive string
 
 	Firmware *Firmware // UEFI with this firmware; nil boots SeaBIOS
 	Accel    string    // KVM or TCG
@@ -262,6 +265,11 @@ func (c Config) Args() []string {
 	}
 	for i, d := range c.Disks {
 		args = append(args, d.args(i)...)
+	}
+	if c.ConfigDrive != "" {
+		args = append(args,
+			"-drive", "if=none,id=cfg0,media=cdrom,readonly=on,format=raw,file="+optValue(c.ConfigDrive),
+			"-device", "ide-cd,drive=cfg0")
 	}
 	nicOpts := "user,model=" + nic
 	if c.NetDump != "" {

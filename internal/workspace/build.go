@@ -139,6 +139,10 @@ func (w *Workspace) Build(ctx context.Context, args []string, obs BuildObserver)
 		return res, errs.Failedf("writing %s: %v", rel, flushErr)
 	}
 	res.Status = "succeeded"
+	if msg := w.writeSBOM(ctx); msg != "" {
+		res.Warnings = append(res.Warnings, msg)
+		obs.Warn("%s", msg)
+	}
 	imagesDir := filepath.Join(w.Dir, "images")
 	if _, err := os.Stat(imagesDir); err == nil {
 		images, err := buildroot.Images(imagesDir)

@@ -48,7 +48,9 @@ type Workspace struct {
 	Runner   process.Runner
 	Notes    Notes
 	Now      func() time.Time
-	lock     *project.Lock
+	// IpabrVersion is ipabr's own version, recorded in the SBOM.
+	IpabrVersion string
+	lock         *project.Lock
 }
 
 // Options open a workspace.
@@ -56,6 +58,8 @@ type Options struct {
 	Runner process.Runner
 	Notes  Notes            // nil: Silent
 	Now    func() time.Time // nil: time.Now
+	// IpabrVersion is ipabr's own version, recorded in the SBOM.
+	IpabrVersion string
 	// Unique opens a fresh output/<unix-time>-XXXXXX instead of the
 	// configured output directory.
 	Unique bool
@@ -103,7 +107,7 @@ func Open(s *config.Settings, o Options) (*Workspace, error) {
 	if err != nil {
 		return nil, errs.At(s.Origin("output"), err)
 	}
-	return &Workspace{Settings: s, Dir: dir, Make: MakeFor(s, dir), Runner: o.Runner, Notes: o.Notes, Now: o.Now, lock: lock}, nil
+	return &Workspace{Settings: s, Dir: dir, Make: MakeFor(s, dir), Runner: o.Runner, Notes: o.Notes, Now: o.Now, IpabrVersion: o.IpabrVersion, lock: lock}, nil
 }
 
 // Close releases the lock.

@@ -40,8 +40,10 @@ func NewCmdBuild(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 to OUTPUT/build.log (OUTPUT: the output directory); a terminal shows one live progress line instead (-v shows
 the raw output too), other outputs get one timestamped line per package step.
 
-On success ipabr prints the files in OUTPUT/images with their sizes and
-sha256 sums and writes OUTPUT/images/SHA256SUMS. On failure it prints the
+On success ipabr writes the CycloneDX SBOM OUTPUT/images/sbom.cdx.json
+(as 'ipabr sbom' does; a failure to is a warning), prints the files in
+OUTPUT/images with their sizes and sha256 sums and writes
+OUTPUT/images/SHA256SUMS. On failure it prints the
 failing package and step, the last 40 lines of the log and the log's path, and
 exits 1. Ctrl-C or SIGTERM stops make's whole process group and exits 130;
 rerunning continues where Buildroot's stamps allow.

@@ -35,12 +35,7 @@ func NewCmdOverlay(f *cmdutil.Factory) *cobra.Command {
 		Use:   "overlay COMMAND",
 		Short: "Inspect your rootfs overlay (check)",
 		Args:  cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return errs.BadInputf("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
-		},
+		RunE:  cmdutil.GroupRunE,
 	}
 	cmd.AddCommand(NewCmdCheck(f, nil))
 	return cmd

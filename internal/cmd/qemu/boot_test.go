@@ -178,7 +178,9 @@ func TestBootCheckNoAgent(t *testing.T) {
 	fx := agentBootTier(t)
 	e := newEnv(t)
 	e.realKVM = true
-	const timeout = 20 * time.Second
+	// Long enough for the kernel to print on a loaded machine under TCG
+	// (the console's last lines are part of what is checked).
+	const timeout = 45 * time.Second
 	args := append([]string{"--check", "--kernel", fx.Kernel, "--initrd", fx.Initrd, "--append", "panic=-1 fixture.agent=off",
 		"--port", fmt.Sprint(freePort(t)), "--timeout", timeout.String()}, fixtureArgs...)
 	start := time.Now()
@@ -194,7 +196,7 @@ func TestBootCheckNoAgent(t *testing.T) {
 	if !regexp.MustCompile(`Last \d+ lines of the serial console \(ttyS0\):\n(  \| .*\n)+`).MatchString(errOut) {
 		t.Fatalf("no serial lines in stderr:\n%s", errOut)
 	}
-	if !regexp.MustCompile(`error: the check's timeout of 20s passed while waiting for (a DHCP lease|the inspection inventory \(POST /v1/continue_inspection\))\n`).MatchString(errOut) {
+	if !regexp.MustCompile(`error: the check's timeout of 45s passed while waiting for (a DHCP lease|the inspection inventory \(POST /v1/continue_inspection\))\n`).MatchString(errOut) {
 		t.Fatalf("stderr does not name the phase:\n%s", errOut)
 	}
 	if !strings.Contains(errOut, "fixture: agent disabled") {

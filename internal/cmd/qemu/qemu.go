@@ -70,6 +70,8 @@ type Options struct {
 	SerialLog     string
 	Display       bool
 	Print         bool
+	// ConfigDrive is a network_data.json to attach in a config-2 ISO.
+	ConfigDrive string
 }
 
 // NewCmdQemu builds the command; runF replaces runQemu in tests.
@@ -118,14 +120,17 @@ The images default to the output directory's images/bzImage and
 images/rootfs.cpio.xz (or ipa.kernel and ipa.initramfs). KVM (-cpu host) is
 used when /dev/kvm is usable, otherwise TCG with a notice and a longer
 default timeout. --uefi boots Debian's OVMF firmware (package ovmf); --iso
-boots the hybrid ISO, as virtual media would. --print shows the qemu command
-line instead of running it.`,
+boots the hybrid ISO, as virtual media would. --config-drive FILE attaches a
+config drive (an ISO labelled config-2 on a second CD-ROM) holding FILE as
+openstack/latest/network_data.json, as Ironic's DHCP-less virtual media
+does. --print shows the qemu command line instead of running it.`,
 		Example: `  ipabr qemu --check
   ipabr qemu --check --json --inventory inventory.json
   ipabr qemu --check --phase-timeout inventory=20m,lookup=10m
   ipabr qemu
   ipabr qemu --uefi --iso output/images/ipa.iso --check --no-ironic
-  ipabr qemu --print > boot.sh`,
+  ipabr qemu --print > boot.sh
+  ipabr qemu --config-drive node1.json --check`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
@@ -157,6 +162,7 @@ line instead of running it.`,
 	fl.StringVar(&opts.SerialLog, "serial-log", "", "also write the serial console to `FILE`")
 	fl.BoolVar(&opts.Display, "display", false, "open a graphical window (VGA console) as well")
 	fl.BoolVar(&opts.Print, "print", false, "print the qemu command line instead of running it")
+	fl.StringVar(&opts.ConfigDrive, "config-drive", "", "attach a config drive (a config-2 ISO, made with xorriso or genisoimage) holding this network_data.json `FILE`")
 	return cmd
 }
 
@@ -202,6 +208,15 @@ func runQemu(opts *Options) error {
 		}
 		opts.notice(s, "Note: KVM is not usable (%v), so QEMU emulates the CPU (TCG): much slower%s.", kvmErr, extra)
 	}
+	if opts.ConfigDrive != "" {
+		iso, cleanup, err := opts.configDrive()
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		cfg.ConfigDrive = iso
+		opts.notice(s, "Attaching a config drive (label %s) with %s as openstack/latest/network_data.json.", qemu.ConfigDriveLabel, opts.ConfigDrive)
+	}
 	switch {
 	case opts.Check && opts.NoIronic:
 		return opts.check(s, cfg, timeout)
@@ -209,6 +224,25 @@ func runQemu(opts *Options) error {
 		return opts.checkAgent(s, cfg, timeout)
 	}
 	return opts.interactive(s, cfg)
+}
+
+// configDrive makes the config-2 ISO of --config-drive in a temporary
+// directory, which the returned function removes.
+func (opts *Options) configDrive() (string, func(), error) {
+	data, err := os.ReadFile(opts.ConfigDrive)
+	if err != nil {
+		return "", nil, errs.BadInputf("--config-drive: %v", err)
+	}
+	dir, err := os.MkdirTemp("", "ipabr-config-drive-")
+	if err != nil {
+		return "", nil, errs.Failedf("--config-drive: %v", err)
+	}
+	iso, err := qemu.ConfigDriveISO(opts.Context, opts.Runner, opts.LookPath, data, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, errs.Failedf("--config-drive: %v", err)
+	}
+	return iso, func() { os.RemoveAll(dir) }, nil
 }
 
 // config turns the flags into a QEMU configuration, or a usage error.
@@ -237,6 +271,13 @@ func (opts *Options) config() (qemu.Config, error) {
 		return cfg, errs.BadInputf("--iso boots the ISO's own kernel; it cannot be combined with --kernel or --initrd")
 	case opts.ISO != "" && opts.Append != "":
 		return cfg, errs.BadInputf("--append needs a direct kernel boot; with --iso the ISO's boot loader sets the kernel arguments")
+	case opts.ConfigDrive != "" && opts.Print:
+		return cfg, errs.BadInputf("--config-drive makes an ISO for the run only; it cannot be combined with --print")
+	}
+	if opts.ConfigDrive != "" {
+		if _, err := opts.existing("--config-drive", opts.ConfigDrive); err != nil {
+			return cfg, err
+		}
 	}
 	nic, err := qemu.NICModel(opts.NIC)
 	if err != nil {

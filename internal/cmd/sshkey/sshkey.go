@@ -43,19 +43,10 @@ root may log in with a key only, and nobody with a password.
 Changes take effect at the next 'ipabr build' (target finalisation only:
 the overlay is copied again; no package is rebuilt).`,
 		Args: cobra.ArbitraryArgs,
-		RunE: groupRunE,
+		RunE: cmdutil.GroupRunE,
 	}
 	cmd.AddCommand(NewCmdAdd(f, nil), NewCmdList(f, nil), NewCmdRemove(f, nil))
 	return cmd
-}
-
-// groupRunE shows help for a bare group command and refuses an unknown
-// subcommand with exit 2 (cobra would show help and exit 0).
-func groupRunE(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return errs.BadInputf("unknown command %q for %q", args[0], cmd.CommandPath())
-	}
-	return cmd.Help()
 }
 
 // NewCmdAdd builds `ssh-key add`; runF replaces runAdd in tests.

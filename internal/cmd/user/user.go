@@ -63,12 +63,7 @@ never names the table: Buildroot fails the build when a listed table is
 missing. Changes take effect at the next 'ipabr build' (the root filesystem
 images only; no package is rebuilt).`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return errs.BadInputf("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
-		},
+		RunE: cmdutil.GroupRunE,
 	}
 	cmd.AddCommand(NewCmdAdd(f, nil), NewCmdList(f, nil), NewCmdRemove(f, nil), NewCmdApply(f, nil))
 	return cmd

@@ -77,5 +77,57 @@ if [ ! -x "${target}/sbin/ldconfig" ] && [ -n "${STAGING_DIR:-}" ] &&
 	install -D -m 0755 "${STAGING_DIR}/sbin/ldconfig" "${target}/sbin/ldconfig"
 fi
 
+# Private certificate authorities ("ipabr ca add"; doc/image.md, "TLS"):
+# the project's ca-certificates/ replaces /usr/share/ca-certificates/ipabr
+# on every build, so that a certificate removed there leaves the image
+# too, and the agent's configuration comes with them. Buildroot's
+# ca-certificates package builds the trust store before the overlays are
+# copied, so it is brought up to date here the same way: a .pem link per
+# certificate, the hash links OpenSSL looks up, and the bundle. Links to
+# certificates that are gone are dropped; other files in /etc/ssl/certs
+# (from an overlay) stay.
+ca_store="${project}/ca-certificates"
+ca_dir="${target}/usr/share/ca-certificates/ipabr"
+ca_conf="${target}/etc/ironic-python-agent.d/00-ipabr-ca.conf"
+shopt -s nullglob
+ca_certs=("${ca_store}"/*.crt)
+shopt -u nullglob
+if [ -d "${ca_dir}" ] || [ "${#ca_certs[@]}" -gt 0 ]; then
+	rm -rf "${ca_dir}" "${ca_conf}"
+	if [ "${#ca_certs[@]}" -gt 0 ]; then
+		if [ ! -f "${ca_store}/ironic-python-agent.conf" ]; then
+			echo "${0##*/}: ${ca_store} has certificates but no ironic-python-agent.conf;" \
+				"'ipabr ca add' writes it (add one of the certificates again)" >&2
+			exit 1
+		fi
+		install -d -m 0755 "${ca_dir}"
+		install -m 0644 "${ca_certs[@]}" "${ca_dir}/"
+		install -D -m 0644 "${ca_store}/ironic-python-agent.conf" "${ca_conf}"
+	fi
+	certs="${target}/etc/ssl/certs"
+	install -d -m 0755 "${certs}"
+	find "${certs}" -maxdepth 1 -xtype l -delete
+	rm -f "${certs}/ca-certificates.crt"
+	bundle="$(mktemp "${target}/etc/ssl/.ca-certificates.crt.XXXXXX")"
+	(
+		cd "${target}"
+		find usr/share/ca-certificates -name '*.crt' | LC_COLLATE=C sort |
+			while read -r crt; do
+				ln -sf "../../../${crt}" "etc/ssl/certs/$(basename "${crt}" .crt).pem"
+				cat "${crt}"
+			done
+	) >"${bundle}"
+	if [ -n "${HOST_DIR:-}" ] && [ -x "${HOST_DIR}/bin/c_rehash" ]; then
+		"${HOST_DIR}/bin/c_rehash" "${certs}" >/dev/null
+	elif command -v openssl >/dev/null; then
+		openssl rehash "${certs}"
+	else
+		echo "${0##*/}: WARNING: neither \$HOST_DIR/bin/c_rehash nor openssl: no hash links" \
+			"in /etc/ssl/certs (the bundle ca-certificates.crt still works)" >&2
+	fi
+	chmod 0644 "${bundle}"
+	mv -f "${bundle}" "${certs}/ca-certificates.crt"
+fi
+
 # Hand over to the user's hook, with the same arguments.
 ipa_user_hook post-build "$@"

@@ -30,6 +30,7 @@ if [ -x "${target}/usr/bin/ironic-python-agent" ]; then
 	ipa_require_enabled ironic-python-agent.service multi-user.target
 	ipa_require_enabled ipa-ldconfig.service sysinit.target
 	ipa_require_enabled ipa-rescue.path paths.target
+	ipa_require_enabled ipa-network-data.service sysinit.target
 	if [ ! -x "${target}/sbin/ldconfig" ]; then
 		echo "${0##*/}: the image has no /sbin/ldconfig: Python's ctypes cannot find" \
 			"libudev and the agent stops at start (enable BR2_PACKAGE_GLIBC_UTILS," \

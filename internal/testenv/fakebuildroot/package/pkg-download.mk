@@ -7,6 +7,7 @@
 export FAKE_DL_SLEEP FAKE_DL_JOURNAL
 
 $(BUILD_DIR)/%/.stamp_downloaded:
+	@$(call fake-step-time,start,download)
 	$(Q)for f in $($(PKG)_SOURCE); do \
 		if test ! -e $($(PKG)_DL_DIR)/$$f; then \
 			$(call MESSAGE,"Downloading"); \
@@ -18,4 +19,5 @@ $(BUILD_DIR)/%/.stamp_downloaded:
 		flock $($(PKG)_DL_DIR)/.lock $(TOPDIR)/support/scripts/fake-download $($(PKG)_DL_DIR) "$$f" || exit 1; \
 	done
 	$(Q)mkdir -p $(@D)
+	@$(call fake-step-time,end,download)
 	$(Q)touch $@

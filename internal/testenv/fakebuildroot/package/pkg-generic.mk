@@ -25,6 +25,15 @@ FAKE_IMAGES_PACKAGES := linux
 # Packages configured with kconfig, and the symbol prefix of their .config
 FAKE_KCONFIG_PACKAGES := linux busybox
 
+# Target payload of a few packages, in KiB (any other: 16), so that sizes
+# differ the way they do in an image.
+FAKE_PKG_TARGET_KIB_busybox := 256
+FAKE_PKG_TARGET_KIB_linux := 768
+FAKE_PKG_TARGET_KIB_python3 := 1536
+FAKE_PKG_TARGET_KIB_openssl := 320
+FAKE_PKG_TARGET_KIB_systemd := 640
+fake-pkg-target-kib = $(if $(filter undefined,$(origin FAKE_PKG_TARGET_KIB_$(1))),16,$(FAKE_PKG_TARGET_KIB_$(1)))
+
 fake-pkg-version = $(if $(filter undefined,$(origin FAKE_PKG_VERSION_$(1))),1.0,$(FAKE_PKG_VERSION_$(1)))
 fake-pkg-source = $(if $(2),$(if $(filter undefined,$(origin FAKE_PKG_SOURCE_$(1))),$(1)-$(2).tar.gz,$(call FAKE_PKG_SOURCE_$(1),$(2))))
 
@@ -164,9 +173,25 @@ endef
 
 # The steps. Each rule runs with PKG set to the package's variable prefix,
 # like Buildroot's, so MESSAGE prints ">>> name version Step".
+#
+# Instrumentation in Buildroot's formats (what graph-build and graph-size
+# read): every step appends its start and end to build/build-time.log as
+# "<seconds since the epoch>:<start|end >:<step, padded to 20>: <package>",
+# and each package's .files-list.txt lists, as "<package>,./<path>", the
+# target files and symlinks it added or changed between configuring and
+# installing; target-finalize concatenates those into
+# build/packages-file-list.txt.
+
+# fake-step-time start|end STEP
+fake-step-time = mkdir -p $(BUILD_DIR) && printf '%s:%-5.5s:%-20.20s: %s\n' "$$(date +%s.%N)" '$(1)' '$(2)' '$($(PKG)_NAME)' >>$(BUILD_DIR)/build-time.log
+
+# fake-target-files FILE: the target's files and symlinks, with what changes
+# when one is rewritten (time, inode, size), sorted for comm.
+fake-target-files = (cd $(TARGET_DIR) && find . \( -type f -o -type l \) -printf '%T@/%i/%s,%p\n' | LC_ALL=C sort) >$(1)
 
 # Download only what the download directory lacks; say so only then.
 $(BUILD_DIR)/%/.stamp_downloaded:
+	@$(call fake-step-time,start,download)
 	$(Q)for f in $($(PKG)_SOURCE); do \
 		if test ! -e $($(PKG)_DL_DIR)/$$f; then \
 			$(call MESSAGE,"Downloading"); \
@@ -180,58 +205,82 @@ $(BUILD_DIR)/%/.stamp_downloaded:
 		mv $($(PKG)_DL_DIR)/$$f.tmp $($(PKG)_DL_DIR)/$$f || exit 1; \
 	done
 	$(Q)mkdir -p $(@D)
+	@$(call fake-step-time,end,download)
 	$(Q)touch $@
 
 $(BUILD_DIR)/%/.stamp_extracted:
+	@$(call fake-step-time,start,extract)
 	@$(call MESSAGE,"Extracting")
 	$(Q)mkdir -p $(@D)
+	@$(call fake-step-time,end,extract)
 	$(Q)touch $@
 
 $(BUILD_DIR)/%/.stamp_patched:
+	@$(call fake-step-time,start,patch)
 	@$(call MESSAGE,"Patching")
 	$(Q)for p in $($(PKG)_PATCHES); do \
 		echo ""; \
 		echo "Applying $${p##*/} using patch: "; \
 		echo "$$p" >>$(@D)/.applied_patches_list; \
 	done
+	@$(call fake-step-time,end,patch)
 	$(Q)touch $@
 
 $(BUILD_DIR)/%/.stamp_configured:
+	@$(call fake-step-time,start,configure)
 	@$(call MESSAGE,"Configuring")
 	$(Q)mkdir -p $(HOST_DIR) $(TARGET_DIR) $(STAGING_DIR) $(BINARIES_DIR)
+	$(Q)$(call fake-target-files,$(@D)/.files-list.before)
+	@$(call fake-step-time,end,configure)
 	$(Q)touch $@
 
 $(BUILD_DIR)/%/.stamp_built:
+	@$(call fake-step-time,start,build)
 	@$(call MESSAGE,"Building")
 	$(if $(filter y,$(BR2_CCACHE)),$(Q)mkdir -p $(BR_CACHE_DIR))
 	$(Q)$(TOPDIR)/support/scripts/fake-build '$($(PKG)_NAME)' '$(@D)'
+	@$(call fake-step-time,end,build)
 	$(Q)touch $@
 
 $(BUILD_DIR)/%/.stamp_host_installed:
+	@$(call fake-step-time,start,install-host)
 	@$(call MESSAGE,"Installing to host directory")
 	$(Q)mkdir -p $(HOST_DIR)/share/fake
 	$(Q)echo '$($(PKG)_NAME) $($(PKG)_VERSION)' >$(HOST_DIR)/share/fake/$($(PKG)_NAME)
+	@$(call fake-step-time,end,install-host)
 	$(Q)touch $@
 
 $(BUILD_DIR)/%/.stamp_staging_installed:
+	@$(call fake-step-time,start,install-staging)
 	@$(call MESSAGE,"Installing to staging directory")
 	$(Q)mkdir -p $(STAGING_DIR)/usr/share/fake
 	$(Q)echo '$($(PKG)_NAME) $($(PKG)_VERSION)' >$(STAGING_DIR)/usr/share/fake/$($(PKG)_NAME)
+	@$(call fake-step-time,end,install-staging)
 	$(Q)touch $@
 
 $(BUILD_DIR)/%/.stamp_images_installed:
+	@$(call fake-step-time,start,install-image)
 	@$(call MESSAGE,"Installing to images directory")
 	$(Q)mkdir -p $(BINARIES_DIR)
 	$(Q)$(FAKE_INSTALL_IMAGES_CMDS_$($(PKG)_RAWNAME))
+	@$(call fake-step-time,end,install-image)
 	$(Q)touch $@
 
 $(BUILD_DIR)/%/.stamp_target_installed:
+	@$(call fake-step-time,start,install-target)
 	@$(call MESSAGE,"Installing to target")
 	$(Q)mkdir -p $(TARGET_DIR)/usr/share/fake
 	$(Q)echo '$($(PKG)_NAME) $($(PKG)_VERSION)' >$(TARGET_DIR)/usr/share/fake/$($(PKG)_NAME)
+	$(Q)mkdir -p $(TARGET_DIR)/usr/lib/fake
+	$(Q)head -c $(call fake-pkg-target-kib,$($(PKG)_RAWNAME))K /dev/zero >$(TARGET_DIR)/usr/lib/fake/$($(PKG)_NAME).so
+	$($(PKG)_INSTALL_TARGET_CMDS)
+	@$(call fake-step-time,end,install-target)
 	$(Q)touch $@
 
 $(BUILD_DIR)/%/.stamp_installed:
+	$(Q)$(call fake-target-files,$(@D)/.files-list.after)
+	$(Q)LC_ALL=C comm -13 $(@D)/.files-list.before $(@D)/.files-list.after \
+		| sed -e 's/^[^,]*,/$($(PKG)_NAME),/' >$(@D)/.files-list.txt
 	$(Q)touch $@
 
 $(BUILD_DIR)/%/.stamp_dircleaned:
