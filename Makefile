@@ -6,12 +6,18 @@ LDFLAGS := -X github.com/ipabr/ipabr/internal/app.version=$(VERSION)
 
 SHELL := /bin/bash
 
-.PHONY: all ipabr test image bench vet fmt clean
+.PHONY: all ipabr test image bench vet fmt clean docs
 all: ipabr
 
 # Static: no dynamic loader and C library to set up on every start.
 ipabr:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o ipabr ./cmd/ipabr
+
+# The command reference, generated from the commands' own help
+# (doc/reference/*.md, doc/man/*.1); TestReferenceIsCurrent fails when the
+# committed pages differ from a fresh generation.
+docs:
+	$(GO) run ./tools/gendocs
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
