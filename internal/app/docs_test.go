@@ -2,59 +2,127 @@ package app
 
 import (
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-
-	"github.com/ipabr/ipabr/internal/config"
 )
 
-// TestREADMEDocumentsEverything: every command, flag, configuration key
-// and environment variable appears in the README.
-func TestREADMEDocumentsEverything(t *testing.T) {
+// The command reference is generated (TestReferenceIsCurrent) and covers
+// every command, flag, key and variable of the settings table by
+// construction; these tests keep the hand-written pages honest.
+
+// TestREADMEIsShort: the README says what ipabr is, the two commands, a
+// quickstart and links; the rest lives in doc/ and CONTRIBUTING.md.
+func TestREADMEIsShort(t *testing.T) {
 	data, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(data)
-	for _, s := range config.Table {
-		if !strings.Contains(readme, "`"+s.Key+"`") {
-			t.Errorf("README lacks the configuration key `%s`", s.Key)
+	if len(data) > 7*1024 {
+		t.Errorf("README.md is %d bytes, over 7 KiB: move details to doc/ or CONTRIBUTING.md", len(data))
+	}
+	for _, want := range []string{"make image", "make test"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("README.md does not show %q", want)
 		}
-		for _, e := range s.Envs {
-			if !strings.Contains(readme, e) {
-				t.Errorf("README lacks the environment variable %s", e)
+	}
+}
+
+// markdownLink is a relative link target in Markdown: [text](target).
+var markdownLink = regexp.MustCompile(`\]\(([^)#:]+)(#[^)]*)?\)`)
+
+// TestDocLinksResolve: every relative link of the hand-written pages names
+// a file of the repository, and a #fragment into a Markdown page names one
+// of its headings.
+func TestDocLinksResolve(t *testing.T) {
+	pages, _ := filepath.Glob("../../doc/*.md")
+	pages = append(pages, "../../README.md", "../../CONTRIBUTING.md")
+	for _, page := range pages {
+		data, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range markdownLink.FindAllStringSubmatch(string(data), -1) {
+			target := filepath.Join(filepath.Dir(page), m[1])
+			body, err := os.ReadFile(target)
+			if err != nil {
+				if fi, serr := os.Stat(target); serr == nil && fi.IsDir() {
+					continue
+				}
+				t.Errorf("%s links to %s, which does not exist", page, m[1])
+				continue
+			}
+			if m[2] != "" && strings.HasSuffix(target, ".md") && !hasAnchor(string(body), m[2][1:]) {
+				t.Errorf("%s links to %s%s: no such heading", page, m[1], m[2])
 			}
 		}
 	}
-	for _, e := range []string{"IPABR_REPO", "BR2_IPA_REPO", "IPABR_CONFIG", "NO_COLOR", "IPABR_TEST_BUILDROOT", "IPABR_TEST_LINUX_SRC", "IPABR_TEST_PYUDEV_DEB", "IPABR_TEST_IPA_SOURCE", "IPABR_TEST_PIP_REPO", "IPABR_TEST_SCREENSHOT_DIR"} {
-		if !strings.Contains(readme, e) {
-			t.Errorf("README lacks the environment variable %s", e)
+}
+
+// hasAnchor reports whether a Markdown page has a heading whose GitHub
+// anchor is anchor.
+func hasAnchor(page, anchor string) bool {
+	for _, line := range strings.Split(page, "\n") {
+		title, ok := strings.CutPrefix(strings.TrimLeft(line, "#"), " ")
+		if !strings.HasPrefix(line, "#") || !ok {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(title)) {
+			switch {
+			case r == ' ' || r == '-':
+				b.WriteRune('-')
+			case r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+				b.WriteRune(r)
+			}
+		}
+		if b.String() == anchor {
+			return true
 		}
 	}
-	root, _ := testRoot(t, nil)
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		if c.Hidden || c.Name() == "help" || c.Name() == "completion" && c.Parent() != root {
-			return
+	return false
+}
+
+// testVariable is an environment variable of the test tiers and benchmarks.
+var testVariable = regexp.MustCompile(`\bIPABR_(?:TEST|BENCH)_[A-Z0-9_]+\b`)
+
+// TestTierVariablesDocumented: every IPABR_TEST_* and IPABR_BENCH_*
+// variable the code reads is in CONTRIBUTING.md.
+func TestTierVariablesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../CONTRIBUTING.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	err = filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
 		}
-		path := c.CommandPath()
-		if c.Runnable() && !strings.Contains(readme, path) {
-			t.Errorf("README never shows `%s`", path)
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "buildroot" || d.Name() == "output" || d.Name() == "testdata") {
+			return filepath.SkipDir
 		}
-		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			if f.Name == "help" {
-				return
-			}
-			if !strings.Contains(readme, "--"+f.Name) {
-				t.Errorf("README lacks the flag --%s of `%s`", f.Name, path)
-			}
-		})
-		for _, sub := range c.Commands() {
-			walk(sub)
+		if d.IsDir() || !(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".sh") || filepath.Base(path) == "run") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, v := range testVariable.FindAllString(string(data), -1) {
+			seen[v] = path
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) == 0 {
+		t.Fatal("found no test variable in the sources")
+	}
+	for v, where := range seen {
+		if !strings.Contains(string(doc), v) {
+			t.Errorf("CONTRIBUTING.md lacks %s (read in %s)", v, where)
 		}
 	}
-	walk(root)
 }

@@ -137,33 +137,30 @@ func TestUpstreamMenuconfigPTY(t *testing.T) {
 	defer ptmx.Close()
 	var screen lockedBuffer
 	go func() { _, _ = copyAll(&screen, ptmx) }()
-	waitFor := func(what string) {
+	// sendAndWait types keys and waits until what appears in what the
+	// screen shows after them: mconf reads its input in order, so each
+	// wait proves the keys before it were taken.
+	sendAndWait := func(keys, what string) {
 		t.Helper()
+		mark := len(screen.String())
+		_, _ = ptmx.Write([]byte(keys))
 		deadline := time.Now().Add(90 * time.Second)
 		for time.Now().Before(deadline) {
-			if strings.Contains(plain(screen.String()), what) {
+			if strings.Contains(plain(screen.String()[mark:]), what) {
 				return
 			}
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
 		}
-		t.Fatalf("menuconfig never showed %q; screen tail:\n%s", what, tail(plain(screen.String()), 3000))
+		t.Fatalf("menuconfig never showed %q after %q; screen tail:\n%s", what, keys, tail(plain(screen.String()), 3000))
 	}
-	send := func(keys string) {
-		_, _ = ptmx.Write([]byte(keys))
-		time.Sleep(400 * time.Millisecond)
-	}
-	waitFor("Target options")
-	send("/")
-	waitFor("Search Configuration Parameter")
-	send("BR2_CCACHE\r")
-	waitFor("Search Results")
-	send("1") // jump to the first result
-	send(" ") // toggle it
-	send("\x1b\x1b")
-	send("\x1b\x1b")
-	send("\x1b\x1b")
-	waitFor("Do you wish to save your new configuration")
-	send("\r")
+	sendAndWait("", "Target options")
+	sendAndWait("/", "Search Configuration Parameter")
+	sendAndWait("BR2_CCACHE\r", "Search Results")
+	sendAndWait("1", "Build options")          // jump to the first result's menu
+	sendAndWait(" \x1b\x1b", "Search Results") // toggle it, back to the results
+	sendAndWait("\x1b\x1b", "Target options")  // back to the main menu
+	sendAndWait("\x1b\x1b", "Do you wish to save your new configuration")
+	_, _ = ptmx.Write([]byte("\r"))
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("ipabr menuconfig: %v\n%s", err, tail(plain(screen.String()), 2000))
 	}

@@ -1,7 +1,7 @@
 package buildroot_test
 
-// Tests of the BR2_EXTERNAL tree (buildroot-ipa/): the image definition of
-// issue 4. Three tiers live here (ARCHITECTURE.md §5):
+// Tests of the BR2_EXTERNAL tree (buildroot-ipa/): the image definition
+// (doc/image.md). Three tiers live here (CONTRIBUTING.md, "Tests"):
 //
 //   - hermetic, always: the committed defconfig's layout, the rootfs overlay,
 //     and the board scripts run for real on fake target/images directories;
@@ -198,7 +198,7 @@ func TestDefconfigLayout(t *testing.T) {
 			t.Errorf("%s has no sha256 for %s", f, tarball)
 		}
 	}
-	// The agent (issue 5): its package, with the series left to the
+	// The agent (doc/ipa.md): its package, with the series left to the
 	// package's default (the newest series with a lock in the tree).
 	if cfg.Values["BR2_PACKAGE_IRONIC_PYTHON_AGENT"] != "y" {
 		t.Error("BR2_PACKAGE_IRONIC_PYTHON_AGENT is not enabled")
@@ -915,7 +915,7 @@ func lineDiff(a, b string) string {
 	return strings.Join(out, "\n")
 }
 
-// imagePackages is what the image must contain (issue 4), by the names
+// imagePackages is what the image must contain (doc/image.md), by the names
 // Buildroot's show-info uses.
 var imagePackages = []string{
 	// Python 3 and the libraries behind the modules IPA needs: ctypes,
@@ -933,7 +933,7 @@ var imagePackages = []string{
 	"shadow", "sudo",
 	// the trust store post-build.sh adds the project's private CAs to
 	"ca-certificates",
-	// the agent and its Python dependencies, from the lock (issue 5)
+	// the agent and its Python dependencies, from the lock (doc/ipa.md)
 	"ironic-python-agent", "host-python-installer",
 	// kernel, shell, boot loader, images
 	"linux", "linux-headers", "busybox", "grub2", "rootfs-cpio", "rootfs-iso9660",

@@ -6,7 +6,7 @@ import (
 
 // Make is one Buildroot checkout driven for one output directory: every
 // call is `make -C <buildroot> O=<output> BR2_EXTERNAL=<external> ARGS`
-// with the shared caches in the environment (ARCHITECTURE.md §3).
+// with the shared caches in the environment (doc/farm.md).
 type Make struct {
 	Buildroot string
 	External  string

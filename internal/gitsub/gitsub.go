@@ -388,7 +388,7 @@ func fetchPin(ctx context.Context, r *git.Repository, sub *Submodule, url string
 
 func short(h plumbing.Hash) string { return h.String()[:12] }
 
-// The Buildroot release this version of ipabr is made for (ARCHITECTURE.md §2).
+// The Buildroot release this version of ipabr is made for (doc/architecture.md, "The Buildroot pin").
 const (
 	DefaultURL = "https://gitlab.com/buildroot.org/buildroot.git"
 	DefaultPin = "679b9ead7620bbf193620d1ebf56f53c1764d37a"

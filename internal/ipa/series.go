@@ -2,7 +2,7 @@
 // ironic-python-agent package: IPA's requirements and the release's
 // upper-constraints, resolved with pip for the target's Python and platform,
 // written as a Buildroot make fragment (each wheel's URL), a Buildroot hash
-// file (each wheel's sha256) and a manifest (ARCHITECTURE.md §4).
+// file (each wheel's sha256) and a manifest (doc/ipa.md).
 //
 // Nothing here prints; progress goes through callbacks.
 package ipa

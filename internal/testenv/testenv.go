@@ -1,4 +1,4 @@
-// Package testenv gates the test tiers of ARCHITECTURE.md §5. A tier whose
+// Package testenv gates the test tiers of CONTRIBUTING.md ("Tests"). A tier whose
 // prerequisite is missing is skipped with one visible line on stdout
 // ("SKIP upstream: IPABR_TEST_BUILDROOT unset"), which `make test` shows.
 package testenv

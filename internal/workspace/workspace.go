@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -65,9 +66,16 @@ type Options struct {
 	Unique bool
 }
 
+// hostOS is the system ipabr runs on; tests replace it.
+var hostOS = runtime.GOOS
+
 // RequireBuildroot fails (not configured) when the Buildroot checkout is
-// missing.
+// missing, and on a system Buildroot does not build on: ipabr itself
+// builds for macOS and the BSDs, where init, env and status work.
 func RequireBuildroot(s *config.Settings) error {
+	if hostOS != "linux" {
+		return errs.NotConfiguredf("Buildroot builds only on Linux, and this is %s: run this command on a Linux machine or in a Linux VM or container", hostOS)
+	}
 	if _, err := os.Stat(filepath.Join(s.Project.Buildroot, "Makefile")); err != nil {
 		return errs.NotConfiguredf("Buildroot is not checked out in %s; run 'ipabr init' first", s.Project.Rel(s.Project.Buildroot))
 	}

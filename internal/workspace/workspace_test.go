@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/config"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/process/processtest"
 	"github.com/ipabr/ipabr/internal/project"
@@ -51,5 +52,28 @@ func TestEditConfigReportsChanges(t *testing.T) {
 	stub.Register("^/br/utils/config ", func(process.Cmd) error { return boom })
 	if _, err := w.EditConfig(context.Background(), buildroot.Enable("BR2_X")); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want boom", err)
+	}
+}
+
+// Off Linux, every make-running command stops before make with the reason
+// (exit 2), while the checkout is there.
+func TestBuildrootNeedsLinux(t *testing.T) {
+	dir := t.TempDir()
+	br := filepath.Join(dir, "buildroot")
+	if err := os.MkdirAll(br, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(br, "Makefile"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := &config.Settings{Project: &project.Project{Root: dir, Buildroot: br, Output: filepath.Join(dir, "output")}}
+	if err := RequireBuildroot(s); err != nil {
+		t.Fatalf("on linux: %v", err)
+	}
+	defer func(old string) { hostOS = old }(hostOS)
+	hostOS = "darwin"
+	_, err := Open(s, Options{Runner: processtest.New(t)})
+	if !errs.Is(err, errs.NotConfigured) || !strings.Contains(err.Error(), "Buildroot builds only on Linux, and this is darwin") {
+		t.Errorf("Open on darwin: %v", err)
 	}
 }

@@ -1,6 +1,6 @@
 // Package ipa implements `ipabr ipa lock|show|use`: the OpenStack release
 // whose Ironic Python Agent the image installs, pinned by a lock of wheel
-// URLs and sha256 sums (ARCHITECTURE.md §4).
+// URLs and sha256 sums (doc/ipa.md).
 package ipa
 
 import (

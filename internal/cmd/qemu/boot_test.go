@@ -1,6 +1,6 @@
 package qemucmd
 
-// The boot tier (ARCHITECTURE.md §5): real QEMU boots the fixture (see
+// The boot tier (CONTRIBUTING.md, "Tests"): real QEMU boots the fixture (see
 // fixture_test.go) under TCG, the slowest case and what CI has, through the
 // whole command, against the stand-in Ironic. Runs whenever
 // qemu-system-x86_64 (and qemu-img) are on PATH.
