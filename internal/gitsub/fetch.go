@@ -147,20 +147,42 @@ func FetchCommit(ctx context.Context, r *git.Repository, url string, commit plum
 	if o.Branch != "" && o.Branch != "." {
 		spec, what = fmt.Sprintf("+refs/heads/%s:refs/remotes/origin/%s", o.Branch, o.Branch), "branch "+o.Branch
 	}
-	for depth := max(o.Depth, 64); ; depth *= 4 {
-		full := depth > 1<<20
+	d, found, err := Deepen(ctx, r, url, config.RefSpec(spec), max(o.Depth, 64), 0, o.Progress, have)
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", &NotReachableError{Commit: commit, Where: what, URL: url}
+	}
+	return fmt.Sprintf("%s, depth %d (server refuses commit ids)", what, d), nil
+}
+
+// Deepen is the one way ipabr digs into history it fetched shallowly: it
+// fetches spec again at depth start, then four times deeper each time,
+// until found reports true. It stops at limit commits, or, with limit 0,
+// after fetching the whole history (reported as depth 0). found is asked
+// once before anything is fetched. It returns the depth it stopped at.
+func Deepen(ctx context.Context, r *git.Repository, url string, spec config.RefSpec, start, limit int, progress io.Writer, found func() bool) (int, bool, error) {
+	if found() {
+		return 0, true, nil
+	}
+	for depth := max(start, 1); ; depth *= 4 {
+		last := limit > 0 && depth >= limit || limit == 0 && depth > 1<<20
 		d := depth
-		if full {
+		switch {
+		case limit > 0 && depth >= limit:
+			d = limit
+		case limit == 0 && last:
 			d = 0
 		}
-		if err := fetch(d, spec); err != nil {
-			return "", err
+		if err := Fetch(ctx, r, url, d, progress, spec); err != nil {
+			return d, false, err
 		}
-		if have() {
-			return fmt.Sprintf("%s, depth %d (server refuses commit ids)", what, d), nil
+		if found() {
+			return d, true, nil
 		}
-		if full {
-			return "", &NotReachableError{Commit: commit, Where: what, URL: url}
+		if last {
+			return d, false, nil
 		}
 	}
 }

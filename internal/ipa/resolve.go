@@ -78,24 +78,8 @@ func ValidateVersion(v string) error {
 // MakeLock fetches the series' requirements and constraints, resolves them
 // with pip and returns the lock; nothing is written.
 func MakeLock(ctx context.Context, o Options) (*Lock, error) {
-	if err := ValidateSeries(o.Series); err != nil {
+	if err := o.validate(); err != nil {
 		return nil, err
-	}
-	if err := ValidatePython(o.Target.Python); err != nil {
-		return nil, err
-	}
-	if err := ValidateGlibc(o.Target.Glibc); err != nil {
-		return nil, err
-	}
-	if o.IPAVersion != "" {
-		if err := ValidateVersion(o.IPAVersion); err != nil {
-			return nil, err
-		}
-	}
-	for _, e := range o.Extras {
-		if err := ValidateExtra(e); err != nil {
-			return nil, err
-		}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -117,47 +101,9 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 		return nil, err
 	}
 
-	// IPA's requirements: from the series' branch, or from the git source.
-	var reqs []byte
-	var ipaArg, ipaVersion string
-	var local []string // wheels that are not on the index
-	var co *Checkout
-	if o.GitURL != "" {
-		o.say("fetching %s@%s", o.GitURL, o.GitRef)
-		co, err = CheckoutSource(ctx, o.GitURL, o.GitRef, filepath.Join(work, "src"))
-		if err != nil {
-			return nil, err
-		}
-		if o.IPAVersion != "" {
-			co.Version = o.IPAVersion
-		}
-		reqs, err = os.ReadFile(filepath.Join(co.Dir, RequirementsPath))
-		if err != nil {
-			return nil, fmt.Errorf("%s@%s has no %s", o.GitURL, o.GitRef, RequirementsPath)
-		}
-		o.say("building the IPA wheel %s from commit %s", co.Version, co.Commit[:12])
-		wheel, err := buildWheel(ctx, &o, co, filepath.Join(work, "dist"))
-		if err != nil {
-			return nil, err
-		}
-		ipaArg, ipaVersion = wheel, co.Version
-		local = append(local, wheel)
-	} else {
-		o.say("fetching %s of %s from %s", RequirementsPath, Branch(o.Series), o.RequirementsURL)
-		f, err := FetchSeriesFile(ctx, o.RequirementsURL, o.Series, RequirementsPath, FetchOptions{Release: o.IPAVersion == "", HTTP: o.HTTP})
-		if err != nil {
-			return nil, err
-		}
-		reqs = f.Data
-		ipaVersion = o.IPAVersion
-		if ipaVersion == "" {
-			ipaVersion = f.Release
-			if ipaVersion == "" {
-				return nil, fmt.Errorf("found no IPA release tag (X.Y.Z) on %s of %s; name the release with --ipa-version", Branch(o.Series), o.RequirementsURL)
-			}
-			o.say("IPA's newest release on %s: %s", Branch(o.Series), ipaVersion)
-		}
-		ipaArg = Package + "==" + ipaVersion
+	agent, err := o.agentRequirements(ctx, work)
+	if err != nil {
+		return nil, err
 	}
 
 	o.say("fetching %s of %s from %s", ConstraintsPath, Branch(o.Series), o.ConstraintsURL)
@@ -166,38 +112,12 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 		return nil, err
 	}
 
-	var extras []string
-	extraFrom := map[string]string{}
-	for _, e := range o.Extras {
-		if strings.HasSuffix(e, ".whl") {
-			abs, err := filepath.Abs(e)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := os.Stat(abs); err != nil {
-				return nil, errs.BadInputf("extra requirement %s: %v", e, err)
-			}
-			local = append(local, abs)
-			extras = append(extras, abs)
-			extraFrom[abs] = o.ExtraFrom[e]
-			continue
-		}
-		extras = append(extras, e)
-		extraFrom[e] = o.ExtraFrom[e]
+	extras, extraFrom, localExtras, err := o.extras()
+	if err != nil {
+		return nil, err
 	}
-
 	pinned := constraintNames(uc.Data)
-	var keep []string // the previous lock's versions of what upper-constraints leaves open
-	if o.Previous != nil {
-		for _, w := range o.Previous.Wheels {
-			if floats(pinned, w) {
-				keep = append(keep, w.Name+"=="+w.Version)
-			}
-		}
-		if len(keep) > 0 {
-			o.say("keeping the previous lock's %s (upper-constraints does not pin them)", strings.Join(keep, ", "))
-		}
-	}
+	keep := o.keepUnpinned(pinned)
 
 	o.say("resolving with pip for %s from %s", o.Target, Redact(o.IndexURL))
 	if err := os.MkdirAll(filepath.Join(work, "pip"), 0o755); err != nil {
@@ -208,9 +128,9 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 		Target:       o.Target,
 		IndexURL:     o.IndexURL,
 		CacheDir:     o.CacheDir,
-		Requirements: reqs,
+		Requirements: agent.requirements,
 		Constraints:  uc.Data,
-		Args:         []string{ipaArg},
+		Args:         []string{agent.arg},
 		Extras:       extras,
 		Keep:         keep,
 		ExtraFrom:    extraFrom,
@@ -225,50 +145,16 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 		Created:      o.Now().UTC().Truncate(time.Second),
 		Target:       o.Target,
 		Index:        Redact(o.IndexURL),
-		IPAVersion:   ipaVersion,
+		IPAVersion:   agent.version,
 		IPARequested: o.IPAVersion,
 		Extras:       lockExtras(o.Extras),
 	}
-	if co != nil {
-		lock.GitURL, lock.GitRef, lock.GitCommit = o.GitURL, o.GitRef, co.Commit
+	if agent.checkout != nil {
+		lock.GitURL, lock.GitRef, lock.GitCommit = o.GitURL, o.GitRef, agent.checkout.Commit
 	}
-	isLocal := map[string]string{}
-	for _, p := range local {
-		isLocal[filepath.Base(p)] = p
+	if err := o.addWheels(lock, resolved, append(agent.local, localExtras...)); err != nil {
+		return nil, err
 	}
-	haveIPA := false
-	for _, r := range resolved {
-		w := Wheel{Name: r.Name, Version: r.Version, SHA256: r.SHA256, License: r.License}
-		if strings.HasPrefix(r.URL, "file://") {
-			w.Filename = filepath.Base(r.URL)
-			p, ok := isLocal[w.Filename]
-			if !ok {
-				return nil, fmt.Errorf("pip chose the local file %s, which is not a wheel ipabr passed it", r.URL)
-			}
-			if w.Local, err = os.ReadFile(p); err != nil {
-				return nil, err
-			}
-			w.SHA256 = ""
-			w.URL = LocalURL(o.Series, w.Filename)
-		} else {
-			w.URL = r.URL
-			if i := strings.IndexByte(w.URL, '#'); i >= 0 {
-				w.URL = w.URL[:i]
-			}
-			if w.Filename, err = WheelFilename(w.URL); err != nil {
-				return nil, err
-			}
-		}
-		if normalize(r.Name) == Package {
-			haveIPA = true
-			lock.IPAVersion = r.Version
-		}
-		lock.Wheels = append(lock.Wheels, w)
-	}
-	if !haveIPA {
-		return nil, errors.New("pip's resolution does not include ironic-python-agent")
-	}
-	sort.Slice(lock.Wheels, func(i, j int) bool { return normalize(lock.Wheels[i].Name) < normalize(lock.Wheels[j].Name) })
 	for _, w := range lock.Wheels {
 		if floats(pinned, w) {
 			lock.Unpinned = append(lock.Unpinned, w.Name)
@@ -283,6 +169,163 @@ func MakeLock(ctx context.Context, o Options) (*Lock, error) {
 		return nil, err
 	}
 	return lock, lock.Check()
+}
+
+// validate refuses a series, target, version or extra that cannot be
+// locked, before anything is fetched.
+func (o *Options) validate() error {
+	if err := ValidateSeries(o.Series); err != nil {
+		return err
+	}
+	if err := ValidatePython(o.Target.Python); err != nil {
+		return err
+	}
+	if err := ValidateGlibc(o.Target.Glibc); err != nil {
+		return err
+	}
+	if o.IPAVersion != "" {
+		if err := ValidateVersion(o.IPAVersion); err != nil {
+			return err
+		}
+	}
+	for _, e := range o.Extras {
+		if err := ValidateExtra(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// agentSource is what pip is asked to install as the agent.
+type agentSource struct {
+	requirements []byte    // IPA's requirements.txt
+	arg          string    // ironic-python-agent==X.Y.Z, or the built wheel's path
+	version      string    // the version locked
+	local        []string  // wheels that are not on the index
+	checkout     *Checkout // the git source, when built from one
+}
+
+// agentRequirements reads IPA's requirements from the series' branch (and
+// finds the newest release there unless one is named), or checks out the
+// git source and builds its wheel in work.
+func (o *Options) agentRequirements(ctx context.Context, work string) (*agentSource, error) {
+	if o.GitURL == "" {
+		o.say("fetching %s of %s from %s", RequirementsPath, Branch(o.Series), o.RequirementsURL)
+		f, err := FetchSeriesFile(ctx, o.RequirementsURL, o.Series, RequirementsPath, FetchOptions{Release: o.IPAVersion == "", HTTP: o.HTTP})
+		if err != nil {
+			return nil, err
+		}
+		version := o.IPAVersion
+		if version == "" {
+			if version = f.Release; version == "" {
+				return nil, fmt.Errorf("found no IPA release tag (X.Y.Z) on %s of %s; name the release with --ipa-version", Branch(o.Series), o.RequirementsURL)
+			}
+			o.say("IPA's newest release on %s: %s", Branch(o.Series), version)
+		}
+		return &agentSource{requirements: f.Data, arg: Package + "==" + version, version: version}, nil
+	}
+	o.say("fetching %s@%s", o.GitURL, o.GitRef)
+	co, err := CheckoutSource(ctx, o.GitURL, o.GitRef, filepath.Join(work, "src"))
+	if err != nil {
+		return nil, err
+	}
+	if o.IPAVersion != "" {
+		co.Version = o.IPAVersion
+	}
+	reqs, err := os.ReadFile(filepath.Join(co.Dir, RequirementsPath))
+	if err != nil {
+		return nil, fmt.Errorf("%s@%s has no %s", o.GitURL, o.GitRef, RequirementsPath)
+	}
+	o.say("building the IPA wheel %s from commit %s", co.Version, co.Commit[:12])
+	wheel, err := buildWheel(ctx, o, co, filepath.Join(work, "dist"))
+	if err != nil {
+		return nil, err
+	}
+	return &agentSource{requirements: reqs, arg: wheel, version: co.Version, local: []string{wheel}, checkout: co}, nil
+}
+
+// extras are the extra requirements as pip gets them (a .whl file by its
+// absolute path, which must exist), where each came from, and the local
+// wheels among them.
+func (o *Options) extras() (extras []string, from map[string]string, local []string, err error) {
+	from = map[string]string{}
+	for _, e := range o.Extras {
+		if !strings.HasSuffix(e, ".whl") {
+			extras = append(extras, e)
+			from[e] = o.ExtraFrom[e]
+			continue
+		}
+		abs, err := filepath.Abs(e)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return nil, nil, nil, errs.BadInputf("extra requirement %s: %v", e, err)
+		}
+		local = append(local, abs)
+		extras = append(extras, abs)
+		from[abs] = o.ExtraFrom[e]
+	}
+	return extras, from, local, nil
+}
+
+// keepUnpinned is the previous lock's versions of what upper-constraints
+// leaves open, as pip constraints.
+func (o *Options) keepUnpinned(pinned map[string]bool) []string {
+	if o.Previous == nil {
+		return nil
+	}
+	var keep []string
+	for _, w := range o.Previous.Wheels {
+		if floats(pinned, w) {
+			keep = append(keep, w.Name+"=="+w.Version)
+		}
+	}
+	if len(keep) > 0 {
+		o.say("keeping the previous lock's %s (upper-constraints does not pin them)", strings.Join(keep, ", "))
+	}
+	return keep
+}
+
+// addWheels turns pip's resolution into the lock's wheels, sorted by name:
+// an index wheel by its URL, a local one (from local) by its content.
+func (o *Options) addWheels(lock *Lock, resolved []Resolved, local []string) error {
+	isLocal := map[string]string{}
+	for _, p := range local {
+		isLocal[filepath.Base(p)] = p
+	}
+	haveIPA := false
+	for _, r := range resolved {
+		w := Wheel{Name: r.Name, Version: r.Version, SHA256: r.SHA256, License: r.License}
+		var err error
+		if strings.HasPrefix(r.URL, "file://") {
+			w.Filename = filepath.Base(r.URL)
+			p, ok := isLocal[w.Filename]
+			if !ok {
+				return fmt.Errorf("pip chose the local file %s, which is not a wheel ipabr passed it", r.URL)
+			}
+			if w.Local, err = os.ReadFile(p); err != nil {
+				return err
+			}
+			w.SHA256 = ""
+			w.URL = LocalURL(o.Series, w.Filename)
+		} else {
+			w.URL, _, _ = strings.Cut(r.URL, "#")
+			if w.Filename, err = WheelFilename(w.URL); err != nil {
+				return err
+			}
+		}
+		if normalize(r.Name) == Package {
+			haveIPA = true
+			lock.IPAVersion = r.Version
+		}
+		lock.Wheels = append(lock.Wheels, w)
+	}
+	if !haveIPA {
+		return errors.New("pip's resolution does not include ironic-python-agent")
+	}
+	sort.Slice(lock.Wheels, func(i, j int) bool { return normalize(lock.Wheels[i].Name) < normalize(lock.Wheels[j].Name) })
+	return nil
 }
 
 var constraintNameRE = lazyregexp.New(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*[=<>!~]`)

@@ -295,17 +295,16 @@ func newestTag(ctx context.Context, repo *git.Repository, url string, spec confi
 	if len(tags) == 0 {
 		return "", nil
 	}
-	for depth := 1; ; depth *= 8 {
-		if depth > 1 {
-			if err := shallowFetch(ctx, repo, url, spec, min(depth, maxDepth)); err != nil {
-				return "", err
-			}
-		}
-		tag, complete := nearestTag(repo, tip, tags)
-		if tag != "" || complete || depth >= maxDepth {
-			return tag, nil
-		}
+	var tag string
+	_, _, err := gitsub.Deepen(ctx, repo, url, spec, 8, maxDepth, nil, func() bool {
+		var complete bool
+		tag, complete = nearestTag(repo, tip, tags)
+		return tag != "" || complete
+	})
+	if err != nil {
+		return "", gitUnreachable(url, err)
 	}
+	return tag, nil
 }
 
 // nearestTag walks history from tip breadth-first and returns the highest
@@ -450,17 +449,15 @@ func CheckoutSource(ctx context.Context, url, ref, dir string) (*Checkout, error
 	}
 	tags := tagsByCommit(refs)
 	co.Version = "0.0.1.dev0"
-	for depth := 1; depth <= 512; depth *= 8 {
-		if depth > 1 {
-			if err := shallowFetch(ctx, repo, url, spec, depth); err != nil {
-				break
-			}
-		}
-		if tag, dist, ok := tagDistance(repo, commit, tags); ok {
+	// The nearest tag may be deeper than the fetched history; without one
+	// within 512 commits the version stays 0.0.1.dev0.
+	_, _, _ = gitsub.Deepen(ctx, repo, url, spec, 8, 512, nil, func() bool {
+		tag, dist, ok := tagDistance(repo, commit, tags)
+		if ok {
 			co.Version = devVersion(tag, dist)
-			break
 		}
-	}
+		return ok
+	})
 	return co, nil
 }
 

@@ -297,15 +297,20 @@ func configValues(cfg *buildroot.Config) map[string]string {
 // LockCommand is the command that makes the lock cfg asks for, given the
 // series' current lock (nil for none).
 func LockCommand(series string, cfg *buildroot.Config, current *ipa.Lock) string {
-	var gitURL, gitRef string
-	var extras []string
-	if agentConfigured(cfg) {
-		if cfg.Values[ipa.GitURLSymbol] != "" {
-			gitURL, gitRef = cfg.Values[ipa.GitURLSymbol], cfg.Values[ipa.GitRefSymbol]
-		}
-		extras = strings.Fields(cfg.Values[ipa.ExtraSymbol])
-	}
+	gitURL, gitRef, extras := configuredSource(cfg)
 	return ipa.ConfiguredLockCommand(series, gitURL, gitRef, extras, current)
+}
+
+// configuredSource is the agent's git source and extra requirements as cfg
+// configures them (none when cfg does not install the agent).
+func configuredSource(cfg *buildroot.Config) (gitURL, gitRef string, extras []string) {
+	if !agentConfigured(cfg) {
+		return "", "", nil
+	}
+	if cfg.Values[ipa.GitURLSymbol] != "" {
+		gitURL, gitRef = cfg.Values[ipa.GitURLSymbol], cfg.Values[ipa.GitRefSymbol]
+	}
+	return gitURL, gitRef, strings.Fields(cfg.Values[ipa.ExtraSymbol])
 }
 
 // EnsureLock is a build's step before make: when cfg installs the agent,

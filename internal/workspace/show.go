@@ -2,7 +2,6 @@ package workspace
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ipabr/ipabr/internal/errs"
@@ -44,14 +43,7 @@ func (l *Locker) State() (*LockState, error) {
 		LockDir:   p.Rel(ipa.LockDir(p.External, series)),
 		LockedAll: ipa.Locks(p.External),
 	}
-	var gitURL, gitRef string
-	var extras []string
-	if agentConfigured(cfg) {
-		if cfg.Values[ipa.GitURLSymbol] != "" {
-			gitURL, gitRef = cfg.Values[ipa.GitURLSymbol], cfg.Values[ipa.GitRefSymbol]
-		}
-		extras = strings.Fields(cfg.Values[ipa.ExtraSymbol])
-	}
+	gitURL, gitRef, extras := configuredSource(cfg)
 	var lock *ipa.Lock
 	if err := ipa.ValidateSeries(series); err != nil {
 		res.Problems = append(res.Problems, err.Error())

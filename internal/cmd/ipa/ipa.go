@@ -51,23 +51,12 @@ over HTTP(S) instead of git.`,
 	return cmd
 }
 
-// LockOptions are `ipa lock`'s inputs.
+// LockOptions are `ipa lock`'s inputs: the flags fill the lock request
+// (--release is its Series).
 type LockOptions struct {
 	Factory *cmdutil.Factory
 	Context context.Context
-
-	Release       string
-	IndexURL      string
-	IPAVersion    string
-	IPASource     string
-	Extras        []string
-	PythonVersion string
-	GlibcVersion  string
-	Python        string
-	// Check compares a new resolution of the lock's own inputs with the
-	// lock instead of writing it.
-	Check           bool
-	UpgradeUnpinned bool
+	workspace.LockRequest
 }
 
 // NewCmdLock is `ipabr ipa lock`; runF replaces runLock in tests.
@@ -128,7 +117,7 @@ lock no longer matches its inputs.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Release, "release", "", "the OpenStack series, such as 2026.1 or master")
+	fl.StringVar(&opts.Series, "release", "", "the OpenStack series, such as 2026.1 or master")
 	fl.StringVar(&opts.IndexURL, "index-url", "", "the package index (default: config ipa.index_url, else https://pypi.org/simple)")
 	fl.StringVar(&opts.IPAVersion, "ipa-version", "", "the IPA release to lock (default: the newest on the series' branch)")
 	fl.StringVar(&opts.IPASource, "ipa-source", "", "build IPA from git: GIT_URL@REF (branch, tag, refs/... or commit)")
@@ -148,18 +137,7 @@ func runLock(opts *LockOptions) error {
 		return err
 	}
 	locker := f.Locker(s)
-	res, err := locker.Lock(opts.Context, workspace.LockRequest{
-		Series:          opts.Release,
-		IndexURL:        opts.IndexURL,
-		IPAVersion:      opts.IPAVersion,
-		IPASource:       opts.IPASource,
-		Extras:          opts.Extras,
-		PythonVersion:   opts.PythonVersion,
-		GlibcVersion:    opts.GlibcVersion,
-		Python:          opts.Python,
-		Check:           opts.Check,
-		UpgradeUnpinned: opts.UpgradeUnpinned,
-	})
+	res, err := locker.Lock(opts.Context, opts.LockRequest)
 	if err != nil {
 		return err
 	}
