@@ -96,10 +96,15 @@ func newEnv(t *testing.T) *env {
 		IOStreams: io,
 		Runner:    process.OS{},
 		// The settings as ipabr loads them: the environment and the
-		// project's ipabr.yaml.
+		// project's ipabr.yaml; the project's directories are e.p's,
+		// which the upstream tests point at real Buildroot.
 		Settings: func() (*config.Settings, error) {
 			l := &config.Loader{Flags: pflag.NewFlagSet("ipabr", pflag.ContinueOnError), Cwd: root}
-			return l.Load(false, e.quiet)
+			s, err := l.Load(false, e.quiet)
+			if err == nil {
+				s.Project = e.p
+			}
+			return s, err
 		},
 		Now:     time.Now,
 		Context: context.Background(),

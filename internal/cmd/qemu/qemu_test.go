@@ -23,11 +23,11 @@ import (
 	"github.com/ipabr/ipabr/internal/term"
 )
 
-// readmeOutput is what README.md shows a command printing, from the
+// readmeOutput is what doc/guide.md shows a command printing, from the
 // console block that starts with "$ " + command.
 func readmeOutput(t *testing.T, command string) string {
 	t.Helper()
-	b, err := os.ReadFile("../../../README.md")
+	b, err := os.ReadFile("../../../doc/guide.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func readmeOutput(t *testing.T, command string) string {
 	s := string(b)
 	i := strings.Index(s, prompt)
 	if i < 0 {
-		t.Fatalf("README.md has no %q block", strings.TrimSpace(prompt))
+		t.Fatalf("doc/guide.md has no %q block", strings.TrimSpace(prompt))
 	}
 	s = s[i+len(prompt):]
 	return strings.TrimRight(s[:strings.Index(s, "```")], "\n")
@@ -43,7 +43,7 @@ func readmeOutput(t *testing.T, command string) string {
 
 // The documented command line is what --print prints, for a project at
 // /home/me/ipabr on a host with KVM.
-func TestPrintMatchesREADME(t *testing.T) {
+func TestPrintMatchesGuide(t *testing.T) {
 	e := newEnv(t)
 	e.kvm = nil
 	e.touch("bzImage", "rootfs.cpio.xz")
@@ -53,15 +53,15 @@ func TestPrintMatchesREADME(t *testing.T) {
 	}
 	got := strings.TrimRight(strings.ReplaceAll(e.out.String(), e.root, "/home/me/ipabr"), "\n")
 	if want := readmeOutput(t, "ipabr qemu --print"); got != want {
-		t.Fatalf("--print:\n%s\nREADME.md:\n%s", got, want)
+		t.Fatalf("--print:\n%s\ndoc/guide.md:\n%s", got, want)
 	}
 	if e.errOut.Len() != 0 {
 		t.Fatalf("--print wrote to stderr: %s", e.errOut)
 	}
 }
 
-// The README's sample summary is what printSummary prints for its values.
-func TestSummaryMatchesREADME(t *testing.T) {
+// The guide's sample summary is what printSummary prints for its values.
+func TestSummaryMatchesGuide(t *testing.T) {
 	rep := &qemu.Report{
 		OK: true, Accelerator: "tcg", Firmware: "bios",
 		Phases: []qemu.PhaseTime{{Phase: qemu.PhaseDHCP, Seconds: 11.8}, {Phase: qemu.PhaseInventory, Seconds: 12.8},
@@ -77,7 +77,7 @@ func TestSummaryMatchesREADME(t *testing.T) {
 	io, _, out, _ := term.Test()
 	printSummary(io, rep)
 	if got, want := strings.TrimRight(out.String(), "\n"), readmeOutput(t, "ipabr qemu --check"); got != want {
-		t.Fatalf("summary:\n%s\nREADME.md:\n%s", got, want)
+		t.Fatalf("summary:\n%s\ndoc/guide.md:\n%s", got, want)
 	}
 }
 
