@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
 // Marker is the file whose presence makes a directory a project root.
@@ -100,6 +102,11 @@ func CheckDirPath(what, path string) error {
 func (p *Project) Dirs() []string {
 	return []string{p.DL, p.CCache, p.OutputRoot(), p.Overlay(), p.Scripts()}
 }
+
+var uniqueOutputName = lazyregexp.New(`^[0-9]+-[A-Za-z0-9]{6}$`)
+
+// IsUniqueOutputName reports whether name is one NewUniqueOutput makes.
+func IsUniqueOutputName(name string) bool { return uniqueOutputName.MatchString(name) }
 
 // NewUniqueOutput creates output/<unix-time>-XXXXXX, the seed's recipe for
 // concurrent builds, and returns its absolute path.

@@ -180,6 +180,21 @@ func (w *Workspace) RunMake(ctx context.Context, stdout, stderr io.Writer, args 
 	return nil
 }
 
+// CheckDeletingGoals refuses make arguments that delete (clean, distclean,
+// PKG-dirclean) unless dir is an output this project configured
+// (project.CheckOwnOutput): Buildroot's clean removes build/, images/,
+// host/, target/ and more wherever O= points.
+func CheckDeletingGoals(p *project.Project, dir string, args []string) error {
+	for _, a := range args {
+		if a == "clean" || a == "distclean" || strings.HasSuffix(a, "-dirclean") {
+			if err := p.CheckOwnOutput(dir); err != nil {
+				return errs.BadInputf("refusing to run make %s: %w", a, err)
+			}
+		}
+	}
+	return nil
+}
+
 // Output runs a quiet make ARGS and returns what it printed.
 func (w *Workspace) Output(ctx context.Context, args ...string) (string, error) {
 	out, err := process.Output(ctx, w.Runner, w.Make.QuietCmd(args...))

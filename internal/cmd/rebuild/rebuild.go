@@ -12,6 +12,7 @@ import (
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/term"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // Options are rebuild's inputs.
@@ -84,6 +85,9 @@ func runRebuild(opts *Options) error {
 	}
 	s, err := f.Settings()
 	if err != nil {
+		return err
+	}
+	if err := workspace.CheckDeletingGoals(s.Project, s.Project.Output, targets); err != nil {
 		return err
 	}
 	w, err := f.OpenWorkspace(s, false)
