@@ -193,8 +193,11 @@ func (l *Loader) read(root string) (*source, string, error) {
 	src := &source{v: viper.New(), flags: l.Flags, file: cfgPath}
 	src.v.SetConfigType("yaml")
 	used := ""
-	data, err := os.ReadFile(cfgPath)
+	data, err := readFile(cfgPath)
+	var kinded errs.Kinded
 	switch {
+	case errors.As(err, &kinded):
+		return nil, "", err
 	case err == nil:
 		if src.lines, err = validateYAML(cfgPath, data); err != nil {
 			return nil, "", err
