@@ -91,6 +91,9 @@ func CheckRoot(dir, cwd string) (string, error) {
 // CheckDirPath fails when path exists and is not a directory, so that a
 // later mkdir or make cannot trip over a file there.
 func CheckDirPath(what, path string) error {
+	if filepath.Clean(path) == string(filepath.Separator) {
+		return fmt.Errorf("%s %s is the filesystem root; Buildroot needs a directory of its own: choose another path, such as output/NAME", what, path)
+	}
 	st, err := os.Stat(path)
 	if err == nil && !st.IsDir() {
 		return fmt.Errorf("%s %s is an existing file, not a directory; remove it or choose another path", what, path)
