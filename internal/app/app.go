@@ -134,7 +134,7 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 	root.SetOut(env.IO.Out)
 	root.SetErr(env.IO.ErrOut)
 	pf := root.PersistentFlags()
-	pf.String("repo", "", "project root (default: found by walking up from the working directory)")
+	pf.String("repo", "", "project root (default: the project the working directory is in, else $IPABR_REPO or $BR2_IPA_REPO)")
 	pf.StringP("output", "O", "", "Buildroot output directory (default: $BR2_IPA_REPO/output)")
 	pf.String("config", "", "configuration file (default: $BR2_IPA_REPO/ipabr.yaml)")
 	pf.StringVar(&g.color, "color", term.ColorAuto, "colour on stderr: auto, always or never")
@@ -143,7 +143,8 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 
 	loader := &config.Loader{Flags: pf, Cwd: env.Cwd}
 	var cached *config.Settings
-	f := &cmdutil.Factory{
+	var f *cmdutil.Factory // its Settings prints warnings through f.Notes
+	f = &cmdutil.Factory{
 		IOStreams: env.IO,
 		Runner:    env.Runner,
 		Now:       time.Now,
@@ -165,6 +166,9 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 			s, err := loader.Load(g.verbose, g.quiet)
 			if err != nil {
 				return nil, err
+			}
+			for _, w := range s.Warnings {
+				f.Notes(s).Warn("%s", w)
 			}
 			cached = s
 			return s, nil

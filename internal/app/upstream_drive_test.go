@@ -17,6 +17,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/ipabr/ipabr/internal/app"
+	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/gitsub"
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/term"
@@ -112,6 +113,31 @@ func TestUpstreamDriveBuildroot(t *testing.T) {
 	}
 	if _, ok := info["python3"]; !ok {
 		t.Errorf("show-info lacks python3 (%d packages)", len(info))
+	}
+
+	// rebuild's check without make agrees with make: every package
+	// show-info lists is one of the output's, and a typo or a disabled
+	// package is refused before make runs.
+	cfg, err := buildroot.ReadConfigFile(filepath.Join(dir, "output", ".config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := buildroot.FindPackages(filepath.Join(dir, "buildroot"), filepath.Join(dir, "buildroot-ipa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range info {
+		if entry, _ := v.(map[string]any); entry["type"] == "rootfs" {
+			continue
+		}
+		if err := buildroot.CheckPackage(pkgs, cfg, name); err != nil {
+			t.Errorf("show-info's %s: %v", name, err)
+		}
+	}
+	for pkg, want := range map[string]string{"busybx": `did you mean "busybox"?`, "nginx": "BR2_PACKAGE_NGINX is not set"} {
+		if out, code = runIpabr(dir, "rebuild", pkg); code != 2 || !strings.Contains(out, want) {
+			t.Errorf("rebuild %s: exit %d\n%s", pkg, code, out)
+		}
 	}
 }
 

@@ -9,7 +9,10 @@ const layering = `Configuration is layered, highest first: flags, IPABR_* enviro
 BR2_* environment of the original ipa-buildroot README, ipabr.yaml at the
 project root (or --config FILE), defaults. Relative paths in ipabr.yaml are
 relative to the project root; in flags and the environment, to the working
-directory. Unknown keys and malformed files are errors (exit 2).
+directory. ipabr.yaml is one YAML mapping of at most 1 MiB, indented with
+spaces; a second document (---), a tab in the indentation, a value where a
+section belongs (buildroot: URL instead of buildroot: / url: URL), unknown
+keys and malformed files are errors naming the line (exit 2).
 `
 
 const example = `  output: output

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -26,6 +27,9 @@ type Settings struct {
 	Quiet        bool
 	Farm         Farm
 	IPA          IPASources
+	// Warnings are what the user should hear about how the settings were
+	// resolved (a stale environment overruled by the working directory).
+	Warnings []string
 
 	origins map[string]errs.Origin
 }
@@ -67,6 +71,8 @@ type source struct {
 	file  string // shown in origins
 	lines map[string]int
 	flags *pflag.FlagSet
+	// skipEnv: environment variables ignored as stale (see Loader.Load).
+	skipEnv map[string]bool
 }
 
 func (l *Loader) flagValue(name string) (string, bool) {
@@ -89,7 +95,7 @@ func env(names ...string) (value, name string) {
 // Load resolves every key. Outside a project, with a malformed file or a
 // bad value it fails with bad input naming where the value came from.
 func (l *Loader) Load(verbose, quiet bool) (*Settings, error) {
-	root, err := l.findRoot()
+	root, stale, err := l.findRoot()
 	if err != nil {
 		return nil, errs.As(errs.BadInput, err)
 	}
@@ -98,6 +104,21 @@ func (l *Loader) Load(verbose, quiet bool) (*Settings, error) {
 		return nil, err
 	}
 	s := &Settings{ConfigFile: used, Verbose: verbose, Quiet: quiet, origins: map[string]errs.Origin{}}
+	if stale != nil {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s names the project %s, but the working directory is in the project %s: using %s (--repo chooses; eval \"$(ipabr env)\" here updates the environment)",
+			stale.name, stale.root, root, root))
+		// The path variables that same `ipabr env` exported point into
+		// the other project too: they would redirect output, clean and all.
+		src.skipEnv = map[string]bool{}
+		for _, st := range Table {
+			for _, name := range st.Envs {
+				if v := os.Getenv(name); st.Path && v != "" && within(l.absolute(v), stale.root) && !within(l.absolute(v), root) {
+					src.skipEnv[name] = true
+					s.Warnings = append(s.Warnings, fmt.Sprintf("ignoring %s=%s: it is in the project %s names", name, v, stale.name))
+				}
+			}
+		}
+	}
 	values := map[string]string{}
 	for _, st := range Table {
 		val, origin := src.get(st)
@@ -148,7 +169,7 @@ func (l *Loader) Load(verbose, quiet bool) (*Settings, error) {
 func (l *Loader) Value(key string) (string, errs.Origin) {
 	st, _ := Lookup(key)
 	src := &source{v: viper.New(), flags: l.Flags}
-	if root, err := l.findRoot(); err == nil {
+	if root, _, err := l.findRoot(); err == nil {
 		if s, _, err := l.read(root); err == nil {
 			src = s
 		}
@@ -172,8 +193,11 @@ func (l *Loader) read(root string) (*source, string, error) {
 	src := &source{v: viper.New(), flags: l.Flags, file: cfgPath}
 	src.v.SetConfigType("yaml")
 	used := ""
-	data, err := os.ReadFile(cfgPath)
+	data, err := readFile(cfgPath)
+	var kinded errs.Kinded
 	switch {
+	case errors.As(err, &kinded):
+		return nil, "", err
 	case err == nil:
 		if src.lines, err = validateYAML(cfgPath, data); err != nil {
 			return nil, "", err
@@ -196,7 +220,13 @@ func (l *Loader) read(root string) (*source, string, error) {
 // order of st.Envs, file, default) and where it came from.
 func (src *source) get(st Setting) (string, errs.Origin) {
 	v := src.v
-	_ = v.BindEnv(append([]string{st.Key}, st.Envs...)...)
+	var envs []string
+	for _, name := range st.Envs {
+		if !src.skipEnv[name] {
+			envs = append(envs, name)
+		}
+	}
+	_ = v.BindEnv(append([]string{st.Key}, envs...)...)
 	var flag *pflag.Flag
 	if st.Flag != "" && src.flags != nil {
 		if flag = src.flags.Lookup(st.Flag); flag != nil {
@@ -205,7 +235,7 @@ func (src *source) get(st Setting) (string, errs.Origin) {
 	}
 	v.SetDefault(st.Key, st.Default)
 	val := v.GetString(st.Key)
-	switch _, name := env(st.Envs...); {
+	switch _, name := env(envs...); {
 	case flag != nil && flag.Changed:
 		return val, errs.Flag("--" + st.Flag)
 	case name != "":
@@ -228,18 +258,59 @@ func (l *Loader) resolvePath(root, val string, origin errs.Origin) string {
 	return filepath.Join(root, val)
 }
 
-func (l *Loader) findRoot() (string, error) {
+// staleRoot is a project root the environment names that the working
+// directory's project overrules.
+type staleRoot struct {
+	name string // the variable
+	root string
+}
+
+// findRoot is --repo, else the project the working directory is in, else
+// IPABR_REPO or BR2_IPA_REPO. The working directory wins over the
+// environment because `eval "$(ipabr env)"` outlives a cd into another
+// project; stale is that environment's root when it differs.
+func (l *Loader) findRoot() (root string, stale *staleRoot, err error) {
 	if dir, ok := l.flagValue("repo"); ok {
-		return project.CheckRoot(dir, l.Cwd)
-	}
-	if dir, name := env("IPABR_REPO", "BR2_IPA_REPO"); dir != "" {
 		root, err := project.CheckRoot(dir, l.Cwd)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", name, err)
-		}
-		return root, nil
+		return root, nil, err
 	}
-	return project.Find(l.Cwd)
+	here, hereErr := project.Find(l.Cwd)
+	dir, name := env("IPABR_REPO", "BR2_IPA_REPO")
+	if dir == "" {
+		return here, nil, hereErr
+	}
+	named, err := project.CheckRoot(dir, l.Cwd)
+	if hereErr == nil {
+		if err != nil || !sameDir(here, named) {
+			return here, &staleRoot{name: name, root: l.absolute(dir)}, nil
+		}
+		return here, nil, nil
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return named, nil, nil
+}
+
+// absolute is path relative to the working directory, made absolute.
+func (l *Loader) absolute(path string) string {
+	if filepath.IsAbs(path) {
+		return filepath.Clean(path)
+	}
+	return filepath.Join(l.Cwd, path)
+}
+
+// sameDir reports whether a and b are the same directory.
+func sameDir(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+// within reports whether path is dir or lies inside it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // originOrKey names a default value's key when nothing set it.

@@ -139,3 +139,44 @@ func TestValueOutsideAProject(t *testing.T) {
 		t.Errorf("outside, from the environment: %q from %v", v, origin)
 	}
 }
+
+// A file that cannot be ipabr.yaml is bad input naming its line and the
+// fix: more than one document, a tab in the indentation, a value where a
+// section belongs.
+func TestMalformedFilesNameLineAndFix(t *testing.T) {
+	for name, c := range map[string]struct{ yaml, want string }{
+		"two documents": {"color: never\n---\noutput: out\n",
+			`ipabr.yaml:2: a second YAML document starts here; the file is one mapping of keys: remove this --- line and merge the keys into one document`},
+		"tab": {"ipa:\n\tpython: python3\n",
+			`ipabr.yaml:2: a tab in the indentation; YAML indents with spaces only: replace the tab with spaces`},
+		"scalar for a section": {"color: never\nbuildroot: https://example.org/buildroot.git\n",
+			`ipabr.yaml:2: "buildroot" is a section (keys path, url), not a value: write "buildroot:" on its own line and the key indented below it, as in "buildroot:\n  url: https://example.org/buildroot.git"`},
+		"list for a section": {"ipa: [python3]\n",
+			`ipabr.yaml:1: "ipa" is a section (keys constraints_url, index_url, python, requirements_url), not a value`},
+	} {
+		l, root := newProject(t, c.yaml)
+		_, err := l.Load(false, false)
+		want := root + string(filepath.Separator) + c.want
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !errs.Is(err, errs.BadInput) {
+			t.Errorf("%s: got %v\nwant %s", name, err, want)
+		}
+	}
+}
+
+// A file over 1 MiB is refused after reading at most 1 MiB of it:
+// /dev/zero ends at once instead of filling memory.
+func TestOversizedFileIsRefused(t *testing.T) {
+	big := strings.Repeat("# a comment line to pad the file out\n", MaxFileSize/36)
+	l, root := newProject(t, "color: never\n"+big)
+	if _, err := l.Load(false, false); err == nil || !errs.Is(err, errs.BadInput) ||
+		err.Error() != "configuration file "+filepath.Join(root, "ipabr.yaml")+" is larger than 1 MiB: it is not an ipabr.yaml (a few key: value lines); check --config or IPABR_CONFIG" {
+		t.Errorf("big file: %v", err)
+	}
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("SKIP: no /dev/zero")
+	}
+	l, _ = newProject(t, "", "--config", "/dev/zero")
+	if _, err := l.Load(false, false); err == nil || !strings.Contains(err.Error(), "/dev/zero is larger than 1 MiB") {
+		t.Errorf("/dev/zero: %v", err)
+	}
+}

@@ -76,7 +76,7 @@ type Variable struct {
 
 // OtherEnv are the variables read outside the key table.
 var OtherEnv = []Variable{
-	{"IPABR_REPO, BR2_IPA_REPO", "the project root (like --repo); default: found by walking up from the working directory"},
+	{"IPABR_REPO, BR2_IPA_REPO", "the project root when the working directory is in none; inside a project that project wins, with a warning when they differ, and the BR2_* paths into the other project are ignored (--repo wins over both)"},
 	{"IPABR_CONFIG", "the configuration file (like --config); default: $BR2_IPA_REPO/ipabr.yaml"},
 	{"NO_COLOR", "when set to anything, no colour at all"},
 }

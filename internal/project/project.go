@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
 // Marker is the file whose presence makes a directory a project root.
@@ -89,6 +91,9 @@ func CheckRoot(dir, cwd string) (string, error) {
 // CheckDirPath fails when path exists and is not a directory, so that a
 // later mkdir or make cannot trip over a file there.
 func CheckDirPath(what, path string) error {
+	if filepath.Clean(path) == string(filepath.Separator) {
+		return fmt.Errorf("%s %s is the filesystem root; Buildroot needs a directory of its own: choose another path, such as output/NAME", what, path)
+	}
 	st, err := os.Stat(path)
 	if err == nil && !st.IsDir() {
 		return fmt.Errorf("%s %s is an existing file, not a directory; remove it or choose another path", what, path)
@@ -100,6 +105,11 @@ func CheckDirPath(what, path string) error {
 func (p *Project) Dirs() []string {
 	return []string{p.DL, p.CCache, p.OutputRoot(), p.Overlay(), p.Scripts()}
 }
+
+var uniqueOutputName = lazyregexp.New(`^[0-9]+-[A-Za-z0-9]{6}$`)
+
+// IsUniqueOutputName reports whether name is one NewUniqueOutput makes.
+func IsUniqueOutputName(name string) bool { return uniqueOutputName.MatchString(name) }
 
 // NewUniqueOutput creates output/<unix-time>-XXXXXX, the seed's recipe for
 // concurrent builds, and returns its absolute path.

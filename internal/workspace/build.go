@@ -23,7 +23,7 @@ import (
 )
 
 // LogFile is the build log in each output directory.
-const LogFile = "build.log"
+const LogFile = project.BuildLogFile
 
 // TailLines is how much of the log a failure shows.
 const TailLines = 40

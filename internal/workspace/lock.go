@@ -313,25 +313,53 @@ func configuredSource(cfg *buildroot.Config) (gitURL, gitRef string, extras []st
 	return gitURL, gitRef, strings.Fields(cfg.Values[ipa.ExtraSymbol])
 }
 
-// EnsureLock is a build's step before make: when cfg installs the agent,
-// targets can reach it and its series has no lock, it makes the lock if
-// the package index answers, and says so. When the index does not answer
-// it says that too and leaves the rest to Buildroot, which stops the build
-// at once and names the command to run.
-func (l *Locker) EnsureLock(ctx context.Context, cfg *buildroot.Config, targets []string) error {
+// missingLock is the series whose lock cfg and targets need and that has
+// none ("" when nothing is missing, or the series name is bad: that is
+// Buildroot's to report, with the fix).
+func (l *Locker) missingLock(cfg *buildroot.Config, targets []string) string {
 	if !agentConfigured(cfg) || !ipa.NeedsLock(targets) {
-		return nil
+		return ""
 	}
 	series := cfg.Values[ipa.SeriesSymbol]
 	if ipa.ValidateSeries(series) != nil || ipa.HasLock(l.Settings.Project.External, series) {
-		return nil // a bad name is Buildroot's to report, with the fix
+		return ""
 	}
-	cmdline := LockCommand(series, cfg, nil)
-	if err := ipa.ProbeIndex(ctx, nil, l.Settings.IPA.IndexURL); err != nil {
-		l.Notes.Warn("OpenStack series %s has no IPA lock, and ipabr cannot make one now (%v); the build will stop: run %s where the index answers", series, err, cmdline)
+	return series
+}
+
+// noLock is the error that stops a build before make when the agent's
+// lock is missing and cannot be made: why, and the command that makes it.
+func noLock(series, why string, cfg *buildroot.Config) error {
+	return errs.NotConfiguredf("OpenStack series %s has no IPA lock, and %s; run %s where the package index answers, then try again",
+		series, why, LockCommand(series, cfg, nil))
+}
+
+// RequireLock is an offline build's step before make: a missing lock
+// stops it at once, since making one needs the package index.
+func (l *Locker) RequireLock(cfg *buildroot.Config, targets []string) error {
+	if series := l.missingLock(cfg, targets); series != "" {
+		return noLock(series, "--offline does not make one", cfg)
+	}
+	return nil
+}
+
+// EnsureLock is a build's step before make: when cfg installs the agent,
+// targets can reach it and its series has no lock, it makes the lock if
+// the package index answers, and says so. When the index does not answer
+// the build stops there, before make, naming the command to run.
+func (l *Locker) EnsureLock(ctx context.Context, cfg *buildroot.Config, targets []string) error {
+	series := l.missingLock(cfg, targets)
+	if series == "" {
 		return nil
 	}
-	l.Notes.Note("OpenStack series %s has no IPA lock: running %s first", series, cmdline)
+	l.Notes.Note("OpenStack series %s has no IPA lock: asking the package index %s", series, ipa.Redact(l.Settings.IPA.IndexURL))
+	if err := ipa.ProbeIndex(ctx, nil, l.Settings.IPA.IndexURL); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return noLock(series, fmt.Sprintf("ipabr cannot make one now (%v)", err), cfg)
+	}
+	l.Notes.Note("OpenStack series %s has no IPA lock: running %s first", series, LockCommand(series, cfg, nil))
 	res, err := l.Lock(ctx, LockRequest{Series: series, Config: cfg})
 	if err != nil {
 		return err

@@ -152,6 +152,24 @@ func (w *Workspace) RequireConfig() (*buildroot.Config, error) {
 	return cfg, nil
 }
 
+// CheckPackages refuses (bad input, naming the argument) any name that
+// is not a package of the configured output cfg (buildroot.CheckPackage),
+// so that a typo fails at once instead of after make has parsed
+// Buildroot.
+func (w *Workspace) CheckPackages(cfg *buildroot.Config, names []string) error {
+	p := w.Settings.Project
+	pkgs, err := buildroot.FindPackages(p.Buildroot, p.External)
+	if err != nil {
+		return errs.Failedf("listing the packages of %s: %w", w.Rel(p.Buildroot), err)
+	}
+	for _, name := range names {
+		if err := buildroot.CheckPackage(pkgs, cfg, name); err != nil {
+			return errs.At(errs.Arg("PKG"), err)
+		}
+	}
+	return nil
+}
+
 // NotConfigured is the error for an output without a configuration.
 func NotConfigured(s *config.Settings, dir string) error {
 	return errs.NotConfiguredf("%s is not configured yet; run 'ipabr configure' (or 'ipabr build') first", s.Project.Rel(dir))
@@ -184,6 +202,21 @@ func (w *Workspace) RunMake(ctx context.Context, stdout, stderr io.Writer, args 
 	c.Group = true
 	if err := w.Runner.Run(ctx, c); err != nil {
 		return MakeFailure(err)
+	}
+	return nil
+}
+
+// CheckDeletingGoals refuses make arguments that delete (clean, distclean,
+// PKG-dirclean) unless dir is an output this project configured
+// (project.CheckOwnOutput): Buildroot's clean removes build/, images/,
+// host/, target/ and more wherever O= points.
+func CheckDeletingGoals(p *project.Project, dir string, args []string) error {
+	for _, a := range args {
+		if a == "clean" || a == "distclean" || strings.HasSuffix(a, "-dirclean") {
+			if err := p.CheckOwnOutput(dir); err != nil {
+				return errs.BadInputf("refusing to run make %s: %w", a, err)
+			}
+		}
 	}
 	return nil
 }

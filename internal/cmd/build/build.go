@@ -57,7 +57,12 @@ than 20 GiB free, and reports a build killed by a signal (the OOM killer's
 SIGKILL) or stopped by a full disk as such. --offline first checks that dl/
 holds every file the configuration downloads (Buildroot's show-info) and
 refuses to start, listing them, when some are missing: prefetch with
-'ipabr source'. The build-farm keys (doc/farm.md) apply here too.`,
+'ipabr source'. The build-farm keys (doc/farm.md) apply here too.
+
+When the agent is enabled and its OpenStack series has no lock, build makes
+the lock first if the package index answers; when it does not (or with
+--offline) the build stops before make runs, exit 2, naming the exact
+'ipabr ipa lock --release SERIES ...' command to run where the index answers.`,
 		Example: `  ipabr build
   ipabr build --unique --json > result.json
   ipabr source && ipabr build --offline
@@ -102,6 +107,8 @@ func runBuild(opts *Options) error {
 		if err := f.Locker(s).EnsureLock(opts.Context, cfg, opts.Targets); err != nil {
 			return err
 		}
+	} else if err := f.Locker(s).RequireLock(cfg, opts.Targets); err != nil {
+		return err
 	} else if err := w.CheckOffline(opts.Context); err != nil {
 		printMissing(f.IOStreams.ErrOut, s.Verbose, err)
 		return err

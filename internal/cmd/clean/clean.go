@@ -14,8 +14,8 @@ import (
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/errs"
-	"github.com/ipabr/ipabr/internal/lazyregexp"
 	"github.com/ipabr/ipabr/internal/project"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // Options are clean's inputs.
@@ -34,8 +34,16 @@ func NewCmdClean(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Short: "make clean (keeps .config), or remove the output directory with --all",
 		Long: `Run Buildroot's 'make clean', which deletes the build results but keeps the
 configuration. --all removes the whole output directory; it asks first on a
-terminal and needs --yes otherwise. ipabr removes only directories that are
-Buildroot output directories, never the project, dl/, ccache/ or the like.`,
+terminal and needs --yes otherwise.
+
+Both delete only in a directory proven to be a Buildroot output configured
+by this project: the Makefile Buildroot generates there (with its
+"Automatically generated" header) and its .br2-external.mk naming this
+project's buildroot-ipa tree. A .config, build/ or images/ alone is no proof
+(a kernel or any source tree can have them). A directory holding only
+ipabr's own files (.ipabr.lock, build.log) counts as empty. Anything else,
+and the project, dl/, ccache/ or the home directory, is refused with exit 2
+and the reason.`,
 		Example: `  ipabr clean
   ipabr -O output/1700000000-AbCdEf clean --all --yes`,
 		Args: cobra.NoArgs,
@@ -59,6 +67,11 @@ func runClean(opts *Options) error {
 		return err
 	}
 	p := s.Project
+	if !opts.All {
+		if err := workspace.CheckDeletingGoals(p, p.Output, []string{"clean"}); err != nil {
+			return err
+		}
+	}
 	if opts.All {
 		if err := SafeToRemove(p, p.Output); err != nil {
 			return errs.BadInputf("%v", err)
@@ -93,8 +106,6 @@ func runClean(opts *Options) error {
 	return nil
 }
 
-var uniqueName = lazyregexp.New(`^[0-9]+-[A-Za-z0-9]{6}$`)
-
 // removeOutput removes an output directory. The default one, output/
 // itself, also holds its README and the --unique outputs: those stay.
 func removeOutput(p *project.Project, dir string) error {
@@ -106,7 +117,7 @@ func removeOutput(p *project.Project, dir string) error {
 		return err
 	}
 	for _, e := range entries {
-		if e.Name() == "README.md" || e.IsDir() && uniqueName.MatchString(e.Name()) {
+		if e.Name() == "README.md" || e.IsDir() && project.IsUniqueOutputName(e.Name()) {
 			continue
 		}
 		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
@@ -116,11 +127,10 @@ func removeOutput(p *project.Project, dir string) error {
 	return nil
 }
 
-// SafeToRemove refuses anything that is not plainly a Buildroot output
-// directory: the filesystem root, the project or any of its own
-// directories (output/ itself is the default output), anything containing
-// them, or a non-empty directory without Buildroot's marks (.config,
-// Makefile, build/, images/).
+// SafeToRemove refuses the filesystem root, the home directory, the
+// project or any of its own directories (output/ itself is the default
+// output), anything containing them, and anything that is not proven an
+// output this project configured (project.CheckOwnOutput).
 func SafeToRemove(p *project.Project, dir string) error {
 	dir = filepath.Clean(dir)
 	protected := []string{p.Root, p.Buildroot, p.External, p.DL, p.CCache, p.Overlay(), p.Scripts(), filepath.Join(p.Root, ".git")}
@@ -135,11 +145,8 @@ func SafeToRemove(p *project.Project, dir string) error {
 			return fmt.Errorf("refusing to remove %s: it is (or contains) %s, not an output directory", dir, q)
 		}
 	}
-	if dir == filepath.Clean(p.OutputRoot()) {
-		return nil // the default output; removeOutput keeps its README and --unique outputs
-	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 && !project.IsOutputDir(dir) {
-		return fmt.Errorf("refusing to remove %s: it does not look like a Buildroot output directory (no .config, Makefile, build/ or images/)", dir)
+	if err := p.CheckOwnOutput(dir); err != nil {
+		return fmt.Errorf("refusing to remove %s: %w", p.Rel(dir), err)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/config"
+	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/ipa"
 	"github.com/ipabr/ipabr/internal/ipa/ipatest"
 	"github.com/ipabr/ipabr/internal/process"
@@ -433,14 +434,26 @@ func TestEnsureLock(t *testing.T) {
 	if err := e.locker().EnsureLock(ctx, cfg, []string{"linux-rebuild"}); err != nil || ipa.HasLock(e.p.External, "2026.1") {
 		t.Fatalf("linux-rebuild locked (%v)", err)
 	}
-	// The index is down: a note, no lock, no error (Buildroot stops the build).
+	// The index is down: the build stops here, before make, with the
+	// reason and the command (exit 2), after saying what it is doing.
 	index := os.Getenv("IPABR_IPA_INDEX_URL")
 	e.setenv("IPABR_IPA_INDEX_URL", deadURL(t, "/simple"))
-	if err := e.locker().EnsureLock(ctx, cfg, nil); err != nil {
+	err := e.locker().EnsureLock(ctx, cfg, nil)
+	if err == nil || !errs.Is(err, errs.NotConfigured) || cmdutil.ExitCode(err) != 2 ||
+		!strings.HasPrefix(err.Error(), "OpenStack series 2026.1 has no IPA lock, and ipabr cannot make one now (") ||
+		!strings.HasSuffix(err.Error(), "; run ipabr ipa lock --release 2026.1 where the package index answers, then try again") {
 		t.Fatalf("index down: %v", err)
 	}
-	if ipa.HasLock(e.p.External, "2026.1") || !strings.Contains(e.err.String(), "ipabr ipa lock --release 2026.1 where the index answers") {
+	if ipa.HasLock(e.p.External, "2026.1") || !strings.Contains(e.err.String(), "OpenStack series 2026.1 has no IPA lock: asking the package index") {
 		t.Errorf("index down: %s", e.err)
+	}
+	// --offline: the same stop, without asking the network.
+	if err := e.locker().RequireLock(cfg, []string{"all"}); err == nil || cmdutil.ExitCode(err) != 2 ||
+		err.Error() != "OpenStack series 2026.1 has no IPA lock, and --offline does not make one; run ipabr ipa lock --release 2026.1 where the package index answers, then try again" {
+		t.Errorf("offline: %v", err)
+	}
+	if err := e.locker().RequireLock(cfg, []string{"linux-rebuild"}); err != nil {
+		t.Errorf("offline, a target that does not reach the agent: %v", err)
 	}
 	e.err.Reset()
 	e.setenv("IPABR_IPA_INDEX_URL", index)

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipabr/ipabr/internal/cmdutil"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // Options are make's inputs.
@@ -26,7 +27,9 @@ func NewCmdMake(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Short: "Run any Buildroot make target in the output directory",
 		Long: `Run make with ipabr's settings: make -C BUILDROOT O=OUTPUT
 BR2_EXTERNAL=EXTERNAL ARGS, with BR2_DL_DIR and BR2_CCACHE_DIR set. The
-escape hatch for targets ipabr has no command for.`,
+escape hatch for targets ipabr has no command for. Goals that delete (clean,
+distclean, PKG-dirclean) run only in an output this project configured (see
+'ipabr clean --help').`,
 		Example: `  ipabr make -- show-info
   ipabr make -- python3-show-depends
   ipabr make -- legal-info`,
@@ -49,6 +52,11 @@ func runMake(opts *Options) error {
 	s, err := f.Settings()
 	if err != nil {
 		return err
+	}
+	if !opts.Unique {
+		if err := workspace.CheckDeletingGoals(s.Project, s.Project.Output, opts.Args); err != nil {
+			return err
+		}
 	}
 	out, err := f.OpenWorkspace(s, opts.Unique)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/term"
+	"github.com/ipabr/ipabr/internal/workspace"
 )
 
 // Options are rebuild's inputs.
@@ -34,7 +35,12 @@ func NewCmdRebuild(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 		Long: `Rebuild the named packages and then the final images: make PKG-rebuild all.
 --reconfigure restarts from the configure step (PKG-reconfigure), --dirclean
 removes the package's build directory first (PKG-dirclean). This replaces
-removing .stamp_built files by hand.`,
+removing .stamp_built files by hand.
+
+Each PKG is checked before make runs: it must be a package of Buildroot or
+buildroot-ipa (a PKG.mk) and enabled in the output's .config; host-PKG only
+needs to exist, since what pulls a host package in is make's to know.
+A wrong name is exit 2 with the reason, and a close enabled name if any.`,
 		Example: `  ipabr rebuild ironic-python-agent
   ipabr rebuild --reconfigure linux
   ipabr rebuild --dirclean busybox python3`,
@@ -86,12 +92,19 @@ func runRebuild(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if err := workspace.CheckDeletingGoals(s.Project, s.Project.Output, targets); err != nil {
+		return err
+	}
 	w, err := f.OpenWorkspace(s, false)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	if _, err := w.RequireConfig(); err != nil {
+	cfg, err := w.RequireConfig()
+	if err != nil {
+		return err
+	}
+	if err := w.CheckPackages(cfg, opts.Packages); err != nil {
 		return err
 	}
 	res, err := w.Build(opts.Context, targets, term.NewBuildDisplay(f.Notes(s), f.Now))
