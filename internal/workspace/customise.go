@@ -203,7 +203,8 @@ func (w *Workspace) ApplyCustomisation(ctx context.Context) error {
 		if !UsesUsersTable(p, w.Dir, cfg.Values[SymUsersTables]) {
 			return errs.Failedf("Buildroot did not keep %s in %s", SymUsersTables, w.Rel(w.ConfigFile()))
 		}
-		applied = append(applied, fmt.Sprintf("users table %s (%d users)", w.Rel(UsersTable(p)), len(table.Users())))
+		n := len(table.Users())
+		applied = append(applied, fmt.Sprintf("users table %s (%d %s)", w.Rel(UsersTable(p)), n, map[bool]string{true: "user", false: "users"}[n == 1]))
 	}
 	for _, name := range homesWithoutUser(p, table) {
 		w.Notes.Warn("%s goes into the image, but %s has no user %s to own it: add the account with 'ipabr user add %s', or remove the directory",
