@@ -77,6 +77,7 @@ func TestUpstreamPasswd(t *testing.T) {
 	}
 	cfg := filepath.Join(out, ".config")
 	pw := randomPassword(t)
+	t.Cleanup(func() { os.Remove(filepath.Join(dir, image.RootPasswordFileName)) })
 
 	o, code := runIpabrIn(dir, pw+"\n", pw, "-O", out, "passwd", "--stdin")
 	if code != 0 {
@@ -120,10 +121,29 @@ func TestUpstreamPasswd(t *testing.T) {
 		t.Fatalf("make sees SKELETON_INIT_COMMON_ROOT_PASSWD that does not verify the password (%v)", err)
 	}
 
-	// ipabr save keeps it out of the tracked defconfig.
+	// The hash is the project's too, and another output configured from
+	// the defconfig gets it.
+	if got, err := image.LoadRootHash(filepath.Join(dir, image.RootPasswordFileName)); err != nil || image.DoubleDollars(got) != strings.TrimSuffix(strings.TrimPrefix(line, `BR2_TARGET_GENERIC_ROOT_PASSWD="`), `"`) {
+		t.Fatalf("root-password.hash does not hold the hash of .config (%v)", err)
+	}
+	other := filepath.Join(dir, "output", "passwd-other")
+	if o, code := runIpabr(dir, "-O", other, "configure"); code != 0 || !strings.Contains(o, "applied the project's customisation: root password hash") {
+		t.Fatalf("configure of another output: %d\n%s", code, o)
+	}
+	if got := configLine(t, filepath.Join(other, ".config"), "BR2_TARGET_GENERIC_ROOT_PASSWD"); got != line {
+		t.Fatalf("the other output's .config holds %q, want %q", got, line)
+	}
+
+	// ipabr save keeps it out of the tracked defconfig, root login off,
+	// and saves the rest.
 	o, code = runIpabr(dir, "-O", out, "save", "--buildroot", "--dry-run")
-	if code != 2 || !strings.Contains(o, "--include-secrets") {
-		t.Fatalf("save without --include-secrets: %d\n%s", code, o)
+	if code != 0 || !strings.Contains(o, "left out the root password hash") || strings.Contains(o, "ROOT_PASSWD=") ||
+		regexp.MustCompile(`\$\$?6\$\$?[./0-9A-Za-z]{16}`).MatchString(o) {
+		t.Fatalf("save --dry-run: %d\n%s", code, o)
+	}
+	o, code = runIpabr(dir, "-O", out, "save", "--buildroot", "--dry-run", "--include-secrets")
+	if code != 0 || !strings.Contains(o, "+BR2_TARGET_GENERIC_ROOT_PASSWD=$6$…(hash)") || regexp.MustCompile(`\$\$?6\$\$?[./0-9A-Za-z]{16}`).MatchString(o) {
+		t.Fatalf("save --dry-run --include-secrets: %d\n%s", code, o)
 	}
 
 	// The plain text is in no file of the output directory.

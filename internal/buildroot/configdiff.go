@@ -2,6 +2,7 @@ package buildroot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -53,6 +54,19 @@ func lineValue(c *Config, sym string) string {
 // SecretSymbols hold secrets: their values are masked whenever ipabr shows
 // a configuration change.
 var SecretSymbols = []string{"BR2_TARGET_GENERIC_ROOT_PASSWD"}
+
+// MaskSecrets is config text with the values of SecretSymbols masked as
+// MaskConfigValue does, for showing a configuration file.
+func MaskSecrets(config []byte) []byte {
+	lines := strings.SplitAfter(string(config), "\n")
+	for i, l := range lines {
+		sym, v, ok := strings.Cut(strings.TrimSuffix(l, "\n"), "=")
+		if ok && slices.Contains(SecretSymbols, sym) {
+			lines[i] = sym + "=" + MaskConfigValue(sym, v) + l[len(strings.TrimSuffix(l, "\n")):]
+		}
+	}
+	return []byte(strings.Join(lines, ""))
+}
 
 // MaskConfigValue is v as a change may show it: "(unset)" for an absent
 // symbol and, for a SecretSymbols entry, only the kind of secret, e.g.

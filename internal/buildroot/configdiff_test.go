@@ -40,3 +40,11 @@ func TestFormatChangesMasksSecrets(t *testing.T) {
 		t.Errorf("no changes: %q", got)
 	}
 }
+
+func TestMaskSecrets(t *testing.T) {
+	in := "BR2_x86_64=y\nBR2_TARGET_GENERIC_ROOT_PASSWD=\"$$6$$saltsalt$$digest\"\nBR2_TARGET_GENERIC_HOSTNAME=\"ipa\"\n"
+	want := "BR2_x86_64=y\nBR2_TARGET_GENERIC_ROOT_PASSWD=$6$…(hash)\nBR2_TARGET_GENERIC_HOSTNAME=\"ipa\"\n"
+	if got := string(MaskSecrets([]byte(in))); got != want {
+		t.Fatalf("MaskSecrets = %q, want %q", got, want)
+	}
+}

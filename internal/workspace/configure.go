@@ -11,7 +11,9 @@ import (
 
 // Load checks name against list-defconfigs and the output's current
 // configuration, then runs make NAME with its output on stderr and applies
-// the build-farm settings. origin is where name came from.
+// the build-farm settings and the project's customisation
+// (ApplyCustomisation), which the defconfig does not hold. origin is where
+// name came from.
 func (w *Workspace) Load(ctx context.Context, stderr io.Writer, name string, origin errs.Origin, force bool) error {
 	if !buildroot.ValidDefconfigName(name) {
 		return errs.At(origin, errs.BadInputf("%q is not a defconfig name: give a name like openstack_ipa_defconfig, not a path ('ipabr list' shows them)", name))
@@ -43,15 +45,24 @@ func (w *Workspace) Load(ctx context.Context, stderr io.Writer, name string, ori
 		return err
 	}
 	w.Notes.Detail("make %s took %.1fs", name, time.Since(start).Seconds())
-	return nil
+	return w.ApplyCustomisation(ctx)
 }
 
 // Ensure returns the output's configuration, loading the default defconfig
 // first when the output has none (build, source and ipa use start so);
-// loaded says it did.
+// loaded says it did. A configured output gets the project's current
+// customisation (ApplyCustomisation): a password or user added since it
+// was configured.
 func (w *Workspace) Ensure(ctx context.Context, stderr io.Writer) (cfg *buildroot.Config, loaded bool, err error) {
-	cfg, ok, err := w.Config()
-	if err != nil || ok {
+	_, ok, err := w.Config()
+	if err != nil {
+		return nil, false, err
+	}
+	if ok {
+		if err := w.ApplyCustomisation(ctx); err != nil {
+			return nil, false, err
+		}
+		cfg, err = w.RequireConfig()
 		return cfg, false, err
 	}
 	s := w.Settings

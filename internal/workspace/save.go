@@ -1,11 +1,12 @@
 package workspace
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ipabr/ipabr/internal/buildroot"
@@ -17,14 +18,17 @@ import (
 type Update struct {
 	What, Path string
 	Content    []byte
-	after      func() // runs once the file is written
+	// LeftOut says what of the configuration was kept out of Content.
+	LeftOut []string
+	after   func() // runs once the file is written
 }
 
 // SaveParts choose what Save collects; none chosen means every part that
 // applies to the configuration.
 type SaveParts struct {
 	Buildroot, Linux, Busybox bool
-	// IncludeSecrets lets a root password hash into the tracked defconfig.
+	// IncludeSecrets lets a root password hash into the tracked defconfig;
+	// without it the hash is left out and root login stays off there.
 	IncludeSecrets bool
 }
 
@@ -108,11 +112,57 @@ func (w *Workspace) saveBuildroot(ctx context.Context, cfg *buildroot.Config, pa
 		return nil, errs.Failedf("savedefconfig wrote nothing: %v", err)
 	}
 	content = DropFarmLines(content, w.Settings.Farm) // a site's mirror stays out of the image definition
-	saved, _ := buildroot.ParseConfig(bytes.NewReader(content))
-	if saved.Values["BR2_TARGET_GENERIC_ROOT_PASSWD"] != "" && !parts.IncludeSecrets {
-		return nil, errs.BadInputf("the configuration holds a root password hash (BR2_TARGET_GENERIC_ROOT_PASSWD); ipabr save does not copy it into the tracked %s without --include-secrets (or run 'ipabr passwd --disable' first)", w.Rel(target))
+	content, leftOut := w.leaveOutCustomisation(content, parts.IncludeSecrets)
+	return &Update{What: "Buildroot defconfig", Path: target, Content: content, LeftOut: leftOut}, nil
+}
+
+// leaveOutCustomisation drops from a saved defconfig what every configure
+// applies from the project (ApplyCustomisation), which the tracked file
+// must not hold: the root password hash (unless includeSecrets), with the
+// root login it needs turned off again and the host-mkpasswd it selected,
+// and the project's users table, which most checkouts do not have.
+func (w *Workspace) leaveOutCustomisation(content []byte, includeSecrets bool) ([]byte, []string) {
+	p := w.Settings.Project
+	lines := strings.SplitAfter(string(content), "\n")
+	hasPassword := slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, SymRootPass+"=") })
+	var leftOut []string
+	if hasPassword && !includeSecrets {
+		leftOut = append(leftOut, fmt.Sprintf("the root password hash (%s; root login stays off in the defconfig): it stays in %s, which every configure applies; --include-secrets copies it", SymRootPass, w.Rel(RootPasswordFile(p))))
 	}
-	return &Update{What: "Buildroot defconfig", Path: target, Content: content}, nil
+	var out strings.Builder
+	loginOff := "# " + SymRootLogin + " is not set\n"
+	wroteLoginOff := false
+	for _, l := range lines {
+		sym, value, _ := strings.Cut(strings.TrimSuffix(l, "\n"), "=")
+		switch {
+		case !hasPassword || includeSecrets:
+		case sym == SymRootPass || sym == SymRootLogin || l == loginOff:
+			// Root login without the hash would mean root without a
+			// password: off, where the symbols were.
+			if !wroteLoginOff {
+				out.WriteString(loginOff)
+				wroteLoginOff = true
+			}
+			continue
+		case sym == SymMkpasswd:
+			continue
+		}
+		if sym == SymUsersTables && UsesUsersTable(p, w.Dir, strings.Trim(value, `"`)) {
+			var keep []string
+			for _, t := range strings.Fields(strings.Trim(value, `"`)) {
+				if ConfigPath(p, w.Dir, t) != UsersTable(p) {
+					keep = append(keep, t)
+				}
+			}
+			leftOut = append(leftOut, fmt.Sprintf("the users table %s (%s): every configure applies it", w.Rel(UsersTable(p)), SymUsersTables))
+			if len(keep) == 0 {
+				continue
+			}
+			l = fmt.Sprintf("%s=%q\n", SymUsersTables, strings.Join(keep, " "))
+		}
+		out.WriteString(l)
+	}
+	return []byte(out.String()), leftOut
 }
 
 func (w *Workspace) saveLinux(ctx context.Context, cfg *buildroot.Config, _ SaveParts) (*Update, error) {

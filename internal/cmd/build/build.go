@@ -40,6 +40,11 @@ func NewCmdBuild(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 to OUTPUT/build.log (OUTPUT: the output directory); a terminal shows one live progress line instead (-v shows
 the raw output too), other outputs get one timestamped line per package step.
 
+Before make, the project's customisation is applied to the output's .config
+and named in one line, as 'ipabr configure' does: the root password hash of
+root-password.hash and the users table scripts/users.table. A password or
+user added since the output was configured reaches it so.
+
 On success ipabr writes the CycloneDX SBOM OUTPUT/images/sbom.cdx.json
 (as 'ipabr sbom' does; a failure to is a warning), prints the files in
 OUTPUT/images with their sizes and sha256 sums and writes

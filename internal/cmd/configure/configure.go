@@ -31,7 +31,13 @@ func NewCmdConfigure(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comma
 		Long: `Load a defconfig into the output directory: Buildroot's 'make NAME_defconfig'.
 The name must be one 'ipabr list' shows (no paths). The default comes from the
 config key defconfig (env IPABR_DEFCONFIG), else openstack_ipa_defconfig.
-An output already configured from a different defconfig is kept unless --force.`,
+An output already configured from a different defconfig is kept unless --force.
+
+Then it applies the project's customisation, which the defconfig does not
+hold, and says so in one line: the root password hash of root-password.hash
+('ipabr passwd') and the users table scripts/users.table ('ipabr user add',
+through BR2_ROOTFS_USERS_TABLES). It warns about SSH keys in
+overlay/home/NAME/.ssh without a user NAME. See doc/customise.md.`,
 		Example: `  ipabr configure
   ipabr configure --unique
   ipabr -O /tmp/qemu configure qemu_x86_64_defconfig`,

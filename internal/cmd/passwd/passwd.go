@@ -1,5 +1,7 @@
 // Package passwd implements `ipabr passwd`: set the image's root password
-// as a SHA-512 crypt hash in the output's .config, never as plain text.
+// as a SHA-512 crypt hash in the project's root-password.hash, which every
+// configure applies, and in the configured output's .config; never as
+// plain text.
 package passwd
 
 import (
@@ -7,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 	xterm "golang.org/x/term"
@@ -19,15 +23,6 @@ import (
 	"github.com/ipabr/ipabr/internal/image"
 	"github.com/ipabr/ipabr/internal/term"
 	"github.com/ipabr/ipabr/internal/workspace"
-)
-
-// The Buildroot symbols passwd sets.
-const (
-	SymRootLogin = "BR2_TARGET_ENABLE_ROOT_LOGIN"
-	SymSHA512    = "BR2_TARGET_GENERIC_PASSWD_SHA512"
-	SymSHA256    = "BR2_TARGET_GENERIC_PASSWD_SHA256"
-	SymRootPass  = "BR2_TARGET_GENERIC_ROOT_PASSWD"
-	symMkpasswd  = "BR2_PACKAGE_HOST_MKPASSWD"
 )
 
 // Options are passwd's inputs.
@@ -49,23 +44,29 @@ func NewCmdPasswd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "passwd [--stdin | --disable]",
 		Short: "Set the image's root password (stored only as a SHA-512 crypt hash)",
-		Long: `Set the root password of the image in the output's .config.
+		Long: `Set the root password of the image, for every output of the project.
 
 On a terminal the password is read twice without echo; with --stdin it is
 read once, as the first line of standard input. It is hashed with SHA-512
-crypt ($6$, a random 16-character salt) and only the hash is written:
-BR2_TARGET_ENABLE_ROOT_LOGIN=y, BR2_TARGET_GENERIC_PASSWD_SHA512=y and
-BR2_TARGET_GENERIC_ROOT_PASSWD with every $ doubled, as Buildroot requires,
-through Buildroot's own utils/config and olddefconfig. The password never
-appears in a command line, a log, a child's environment or a file.
+crypt ($6$, a random 16-character salt) and only the hash is kept, in
+root-password.hash at the project's root (mode 0600, ignored by git, never
+in the tracked defconfig). The password never appears in a command line, a
+log, a child's environment or a file.
 
---disable turns root login with a password off again and removes the hash.
+The configured output gets it at once, and every 'ipabr configure' (and
+'ipabr build' into an output not configured yet: --unique, another -O)
+applies it again: BR2_TARGET_ENABLE_ROOT_LOGIN=y,
+BR2_TARGET_GENERIC_PASSWD_SHA512=y and BR2_TARGET_GENERIC_ROOT_PASSWD with
+every $ doubled, as Buildroot requires, through Buildroot's own utils/config
+and olddefconfig.
+
+--disable removes root-password.hash, turns root login with a password off
+in the configured output and removes the hash there.
 
 The change takes effect at the next 'ipabr build' (target finalisation only,
-no package is rebuilt). 'ipabr configure' reloads the defconfig and drops it;
-'ipabr save' does not copy the hash into buildroot-ipa/ without
---include-secrets. Root may then log in on the console; over SSH root needs a
-key ('ipabr ssh-key add').`,
+no package is rebuilt). 'ipabr save' leaves the hash out of buildroot-ipa/
+unless --include-secrets. Root may then log in on the console; over SSH root
+needs a key ('ipabr ssh-key add').`,
 		Example: `  ipabr passwd
   printf '%s\n' "$ROOT_PASSWORD" | ipabr passwd --stdin
   ipabr passwd --disable`,
@@ -96,75 +97,78 @@ func runPasswd(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out, err := f.OpenWorkspace(s, false)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	cfgFile := out.Rel(out.ConfigFile())
-	if _, err := out.RequireConfig(); err != nil {
-		return err
+	p := s.Project
+	file := workspace.RootPasswordFile(p)
+	// The configured output gets the change too; its lock is taken before
+	// anything is written, so a running build makes this fail with
+	// nothing changed.
+	var out *workspace.Workspace
+	if _, err := os.Stat(filepath.Join(p.Output, ".config")); err == nil {
+		if out, err = f.OpenWorkspace(s, false); err != nil {
+			return err
+		}
+		defer out.Close()
 	}
 
-	var edits []buildroot.Edit
-	var hash, secret string
+	var changes []buildroot.ConfigChange
+	removed := false
 	if opts.Disable {
-		// The password selected host-mkpasswd; without it nothing in
-		// Buildroot does, and olddefconfig turns it back on if something
-		// selects it, so the configuration returns to the defconfig's.
-		edits = []buildroot.Edit{buildroot.Set(SymRootPass, ""), buildroot.Disable(SymRootLogin), buildroot.Disable(symMkpasswd)}
+		if out != nil {
+			if changes, err = out.DisableRootPassword(opts.Context); err != nil {
+				return err
+			}
+		}
+		switch err := os.Remove(file); {
+		case err == nil:
+			removed = true
+			fmt.Fprintf(ios.Out, "removed %s\n", p.Rel(file))
+		case !errors.Is(err, fs.ErrNotExist):
+			return errs.Failedf("removing %s: %v", p.Rel(file), err)
+		}
 	} else {
 		pw, err := opts.readPassword()
 		if err != nil {
 			return err
 		}
-		hash, err = image.HashPassword(pw)
+		hash, err := image.HashPassword(pw)
 		clear(pw)
 		if err != nil {
 			return errs.Failedf("hashing the password: %v", err)
 		}
-		secret = image.DoubleDollars(hash)
-		edits = []buildroot.Edit{
-			buildroot.Enable(SymRootLogin),
-			buildroot.Disable(SymSHA256), buildroot.Enable(SymSHA512),
-			buildroot.Set(SymRootPass, secret),
+		if out != nil {
+			if changes, err = out.SetRootPassword(opts.Context, hash); err != nil {
+				return err
+			}
 		}
+		if err := image.SaveRootHash(file, hash); err != nil {
+			return errs.Failedf("writing %s: %v", p.Rel(file), err)
+		}
+		fmt.Fprintf(ios.Out, "stored the root password hash in %s (mode 0600, ignored by git)\n", p.Rel(file))
 	}
-
-	changes, err := out.EditConfig(opts.Context, edits...)
-	if err != nil {
-		return redact(workspace.MakeFailure(err), secret, hash)
+	if out != nil {
+		fmt.Fprint(ios.Out, buildroot.FormatChanges(out.Rel(out.ConfigFile()), changes))
 	}
-	after, err := out.RequireConfig()
-	if err != nil {
-		return err
-	}
-	switch {
-	case opts.Disable && after.Enabled(SymRootLogin):
-		return errs.Failedf("Buildroot kept %s enabled in %s", SymRootLogin, cfgFile)
-	case !opts.Disable && (!after.Enabled(SymRootLogin) || after.Values[SymRootPass] != secret || !after.Enabled(SymSHA512)):
-		return errs.Failedf("Buildroot did not keep the root password in %s: %s needs Buildroot's default skeleton (BR2_ROOTFS_SKELETON_DEFAULT)", cfgFile, SymRootLogin)
-	}
-
-	fmt.Fprint(ios.Out, buildroot.FormatChanges(cfgFile, changes))
-	if s.Quiet || len(changes) == 0 {
+	if s.Quiet || (opts.Disable && !removed && len(changes) == 0) {
 		return nil
 	}
 	w := ios.ErrOut
 	if opts.Disable {
 		fmt.Fprintln(w, "Root login with a password is off: root's password field becomes '*' again.")
+		fmt.Fprintln(w, "Outputs configured before keep their hash until 'ipabr configure --force' reloads them.")
+		return nil
+	}
+	fmt.Fprintln(w, "Root password set (SHA-512 crypt; only the hash is stored). Root can log in with it on the console;")
+	fmt.Fprintln(w, "over SSH root needs a key ('ipabr ssh-key add').")
+	if out == nil {
+		fmt.Fprintf(w, "%s is not configured yet: 'ipabr configure' or 'ipabr build' applies the password when it configures it.\n", p.Rel(p.Output))
 	} else {
-		fmt.Fprintln(w, "Root password set (SHA-512 crypt; only the hash is stored). Root can log in with it on the console;")
-		fmt.Fprintln(w, "over SSH root needs a key ('ipabr ssh-key add').")
+		effect := "target finalisation only (no package is rebuilt)"
+		if slices.ContainsFunc(changes, func(c buildroot.ConfigChange) bool { return c.Symbol == workspace.SymMkpasswd && c.New == "y" }) {
+			effect = "target finalisation only (no package is rebuilt; Buildroot builds its small host-mkpasswd tool once)"
+		}
+		fmt.Fprintf(w, "It takes effect at the next 'ipabr build': %s.\n", effect)
 	}
-	effect := "target finalisation only (no package is rebuilt)"
-	if slices.ContainsFunc(changes, func(c buildroot.ConfigChange) bool { return c.Symbol == symMkpasswd && c.New == "y" }) {
-		effect = "target finalisation only (no package is rebuilt; Buildroot builds its small host-mkpasswd tool once)"
-	}
-	fmt.Fprintf(w, "It takes effect at the next 'ipabr build': %s.\n", effect)
-	if !opts.Disable {
-		fmt.Fprintln(w, "'ipabr configure' reloads the defconfig and drops it; 'ipabr save' keeps it out of buildroot-ipa/ unless --include-secrets.")
-	}
+	fmt.Fprintf(w, "Every 'ipabr configure', and 'ipabr build' into a new output, applies it from %s; 'ipabr save' leaves it out of buildroot-ipa/ unless --include-secrets.\n", p.Rel(file))
 	return nil
 }
 
@@ -246,36 +250,4 @@ func readTerminal(ctx context.Context, ios *term.IOStreams, prompt string) ([]by
 		fmt.Fprintln(ios.ErrOut)
 		return nil, ctx.Err()
 	}
-}
-
-// maskedError is an error whose message had a secret replaced.
-type maskedError struct {
-	msg   string
-	cause error // context.Canceled when interrupted, so the exit code stays 130
-}
-
-func (e *maskedError) Error() string { return e.msg }
-func (e *maskedError) Unwrap() error { return e.cause }
-
-// redact replaces the hash (in both spellings) in err's message and
-// verbose detail: a failed utils/config reports its command line.
-func redact(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	var pairs []string
-	for _, s := range secrets {
-		if s != "" {
-			pairs = append(pairs, s, buildroot.MaskConfigValue(SymRootPass, s))
-		}
-	}
-	if len(pairs) == 0 {
-		return err
-	}
-	r := strings.NewReplacer(pairs...)
-	var cause error
-	if errors.Is(err, context.Canceled) {
-		cause = context.Canceled
-	}
-	return &errs.Error{Kind: errs.KindOf(err), Err: &maskedError{msg: r.Replace(err.Error()), cause: cause}, Detail: r.Replace(errs.DetailOf(err))}
 }

@@ -7,10 +7,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/errs"
 	"github.com/ipabr/ipabr/internal/process"
@@ -41,8 +43,14 @@ func NewCmdSave(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
                of the config fragment (or linux-update-defconfig for a custom config)
   --busybox    busybox-update-config into the tree's BusyBox config file
 Without flags, every one that applies. Only files under buildroot-ipa/ are
-written; --dry-run shows the difference and writes nothing. A root password
-hash is never copied into the tracked defconfig without --include-secrets.`,
+written; --dry-run shows the difference (a root password hash masked) and
+writes nothing.
+
+The project's customisation, which every 'ipabr configure' applies, stays
+out of the tracked defconfig and save says so: the root password hash of
+root-password.hash (with root login left off there), unless
+--include-secrets, and the users table scripts/users.table in
+BR2_ROOTFS_USERS_TABLES. Everything else is saved.`,
 		Example: `  ipabr save --dry-run
   ipabr save
   ipabr save --linux`,
@@ -59,7 +67,7 @@ hash is never copied into the tracked defconfig without --include-secrets.`,
 	cmd.Flags().BoolVar(&opts.Linux, "linux", false, "save the kernel configuration")
 	cmd.Flags().BoolVar(&opts.Busybox, "busybox", false, "save the BusyBox configuration")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "show the difference, write nothing")
-	cmd.Flags().BoolVar(&opts.IncludeSecrets, "include-secrets", false, "allow a root password hash into the tracked defconfig")
+	cmd.Flags().BoolVar(&opts.IncludeSecrets, "include-secrets", false, "copy the root password hash into the tracked defconfig")
 	return cmd
 }
 
@@ -82,14 +90,20 @@ func runSave(opts *Options) error {
 	p := s.Project
 	wrote := 0
 	for _, u := range updates {
-		old, _ := os.ReadFile(u.Path)
+		for _, what := range u.LeftOut {
+			fmt.Fprintf(out, "%s: left out %s\n", u.What, what)
+		}
+		old, err := os.ReadFile(u.Path)
+		if err != nil {
+			old = nil // a new file
+		}
 		if bytes.Equal(old, u.Content) {
 			fmt.Fprintf(out, "%s: %s unchanged\n", u.What, p.Rel(u.Path))
 			continue
 		}
 		if opts.DryRun {
 			fmt.Fprintf(out, "%s: %s would change:\n", u.What, p.Rel(u.Path))
-			if err := diff(opts, p.Rel(u.Path), u); err != nil {
+			if err := diff(opts, p.Rel(u.Path), old, u); err != nil {
 				return err
 			}
 			continue
@@ -109,23 +123,25 @@ func runSave(opts *Options) error {
 	return nil
 }
 
-// diff prints a unified diff of the tracked file against its new content.
-func diff(opts *Options, rel string, u workspace.Update) error {
-	tmp, err := os.CreateTemp("", "ipabr-save-*")
+// diff prints a unified diff of the tracked file against its new content,
+// secrets masked on both sides (buildroot.MaskSecrets).
+func diff(opts *Options, rel string, old []byte, u workspace.Update) error {
+	dir, err := os.MkdirTemp("", "ipabr-save-")
 	if err != nil {
 		return errs.Failedf("%w", err)
 	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(u.Content)
-	tmp.Close()
-	if err != nil {
+	defer os.RemoveAll(dir)
+	oldFile, newFile := os.DevNull, filepath.Join(dir, "new") // no old file: a new file
+	if old != nil {
+		oldFile = filepath.Join(dir, "old")
+		if err := os.WriteFile(oldFile, buildroot.MaskSecrets(old), 0o600); err != nil {
+			return errs.Failedf("%w", err)
+		}
+	}
+	if err := os.WriteFile(newFile, buildroot.MaskSecrets(u.Content), 0o600); err != nil {
 		return errs.Failedf("%w", err)
 	}
-	old := u.Path
-	if _, err := os.Stat(old); err != nil {
-		old = os.DevNull // a new file
-	}
-	c := process.Cmd{Name: "diff", Args: []string{"-u", "--label", "a/" + rel, "--label", "b/" + rel, old, tmp.Name()},
+	c := process.Cmd{Name: "diff", Args: []string{"-u", "--label", "a/" + rel, "--label", "b/" + rel, oldFile, newFile},
 		Stdout: opts.Factory.IOStreams.Out}
 	if err := opts.Factory.Runner.Run(opts.Context, c); err != nil && process.ExitCode(err) != 1 {
 		return errs.Failedf("diff: %v", err)

@@ -57,10 +57,11 @@ overlay/home/NAME/.ssh/authorized_keys (directory 0700, file 0600; in the image
 Buildroot gives the home and everything below it to the user).
 
 The table reaches the image through BR2_ROOTFS_USERS_TABLES in the output's
-.config, which 'add' sets when the output is configured and 'apply' sets
-after 'ipabr configure' (which reloads the defconfig). The tracked defconfig
-never names the table: Buildroot fails the build when a listed table is
-missing. Changes take effect at the next 'ipabr build' (the root filesystem
+.config, which 'add' sets when the output is configured and every 'ipabr
+configure' (and 'ipabr build' into a new output) sets again; 'apply' sets
+it by hand. The tracked defconfig never names the table ('ipabr save'
+leaves it out): Buildroot fails the build when a listed table is missing.
+Configure warns about keys in overlay/home/NAME/.ssh without a user NAME. Changes take effect at the next 'ipabr build' (the root filesystem
 images only; no package is rebuilt).`,
 		Args: cobra.ArbitraryArgs,
 		RunE: cmdutil.GroupRunE,
@@ -125,11 +126,11 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 func NewCmdApply(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	return newCmd(f, runF, runApply, &cobra.Command{
 		Use:   "apply",
-		Short: "Point the output's .config at the users table (after 'ipabr configure')",
+		Short: "Point the output's .config at the users table (configure and build do it too)",
 		Long: `Add scripts/users.table to BR2_ROOTFS_USERS_TABLES in the output's .config
 (through Buildroot's utils/config and olddefconfig). 'ipabr user add' does it
-when the output is configured; run this after 'ipabr configure', which
-reloads the defconfig.`,
+when the output is configured, and every 'ipabr configure' and 'ipabr build'
+does it too; this does it by hand.`,
 		Args: cobra.NoArgs,
 	}, &Options{Factory: f})
 }
@@ -244,7 +245,7 @@ func runAdd(opts *Options) error {
 	}
 	e := ios.ErrOut
 	if out == nil {
-		fmt.Fprintf(e, "%s is not configured yet, so no build uses the table: after 'ipabr configure', run 'ipabr user apply'.\n", p.Rel(p.Output))
+		fmt.Fprintf(e, "%s is not configured yet: 'ipabr configure' or 'ipabr build' applies the table when it configures it.\n", p.Rel(p.Output))
 	}
 	if len(keys) == 0 && !opts.PasswordStdin {
 		fmt.Fprintf(e, "warning: %s has neither a password nor an SSH key and cannot log in (add --ssh-key FILE or --password-stdin).\n", u.Name)
@@ -367,11 +368,11 @@ func runList(opts *Options) error {
 	cfg, err := buildroot.ReadConfigFile(cfgPath)
 	switch {
 	case err != nil:
-		fmt.Fprintf(e, "%s is not configured yet: after 'ipabr configure', run 'ipabr user apply'.\n", p.Rel(p.Output))
+		fmt.Fprintf(e, "%s is not configured yet: 'ipabr configure' or 'ipabr build' applies the table when it configures it.\n", p.Rel(p.Output))
 	case workspace.UsesUsersTable(p, p.Output, cfg.Values[workspace.SymUsersTables]):
 		fmt.Fprintf(e, "%s uses %s (%s).\n", p.Rel(cfgPath), p.Rel(workspace.UsersTable(p)), workspace.SymUsersTables)
 	default:
-		fmt.Fprintf(e, "warning: %s does not use %s: run 'ipabr user apply'.\n", p.Rel(cfgPath), p.Rel(workspace.UsersTable(p)))
+		fmt.Fprintf(e, "warning: %s does not use %s yet: the next 'ipabr build' applies it, or run 'ipabr user apply'.\n", p.Rel(cfgPath), p.Rel(workspace.UsersTable(p)))
 	}
 	return nil
 }
