@@ -35,6 +35,15 @@ func (n Notifier) Detail(format string, a ...any) {
 	}
 }
 
+// Raw is where make's own output goes besides the log: stderr with
+// --verbose.
+func (n Notifier) Raw() io.Writer {
+	if n.Verbose {
+		return n.IO.ErrOut
+	}
+	return nil
+}
+
 // BuildDisplay shows a build: a live status line of the package steps
 // (redrawn every second on a terminal), make's raw output with --verbose,
 // and the log's tail when the build fails.
@@ -75,15 +84,6 @@ func (d *BuildDisplay) Progress(done, total int, step string) {
 	if d.Live() {
 		d.line.Set(done, total, step)
 	}
-}
-
-// Raw is where make's own output goes besides the log: stderr with
-// --verbose.
-func (d *BuildDisplay) Raw() io.Writer {
-	if d.Verbose {
-		return d.IO.ErrOut
-	}
-	return nil
 }
 
 // Stopped ends the live line.

@@ -38,8 +38,6 @@ type BuildObserver interface {
 	// Progress: a package step began; done of total packages are
 	// installed (total 0: unknown).
 	Progress(done, total int, step string)
-	// Raw receives make's own output besides the log; nil: the log only.
-	Raw() io.Writer
 	// Stopped: make has ended.
 	Stopped()
 	// Failed: the build failed in the package step where; tail holds the
@@ -48,6 +46,15 @@ type BuildObserver interface {
 	Failed(where, tail string, lines int, logShown, logPath string)
 	// Succeeded: the build succeeded after elapsed.
 	Succeeded(elapsed time.Duration)
+}
+
+// logHeader starts a run's part of the build log: when, which ipabr
+// command, the make command line and the Buildroot it ran on.
+func (w *Workspace) logHeader(log io.Writer, command string, cmd process.Cmd) {
+	p := w.Settings.Project
+	version, _ := buildroot.Version(p.Buildroot)
+	fmt.Fprintf(log, "### %s ipabr %s: %s (Buildroot %s %s)\n",
+		w.Now().UTC().Format(time.RFC3339), command, cmd.String(), gitsub.Head(p.Buildroot), version)
 }
 
 // BuildResult is a build's outcome (the --json output).
@@ -86,10 +93,7 @@ func (w *Workspace) Build(ctx context.Context, args []string, obs BuildObserver)
 	logw := bufio.NewWriterSize(lf, 256<<10)
 
 	cmd := w.Make.Cmd(args...)
-	p := w.Settings.Project
-	version, _ := buildroot.Version(p.Buildroot)
-	fmt.Fprintf(logw, "### %s ipabr build: %s (Buildroot %s %s)\n",
-		w.Now().UTC().Format(time.RFC3339), cmd.String(), gitsub.Head(p.Buildroot), version)
+	w.logHeader(logw, "build", cmd)
 
 	tr := &tracker{done: map[string]bool{}}
 	if obs.Live() {

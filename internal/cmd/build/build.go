@@ -93,7 +93,7 @@ func runBuild(opts *Options) error {
 		return err
 	}
 	defer w.Close()
-	cfg, _, err := w.Ensure(opts.Context, f.IOStreams.ErrOut)
+	cfg, _, err := w.Ensure(opts.Context)
 	if err != nil {
 		return err
 	}

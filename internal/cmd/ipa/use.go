@@ -61,7 +61,7 @@ func runUse(opts *UseOptions) error {
 		return err
 	}
 	defer w.Close()
-	cfg, _, err := w.Ensure(opts.Context, f.IOStreams.ErrOut)
+	cfg, _, err := w.Ensure(opts.Context)
 	if err != nil {
 		return err
 	}
