@@ -58,14 +58,15 @@ type Env struct {
 func Run(ctx context.Context, args []string, env Env) int {
 	root, f, globals := newRoot(ctx, env, args)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return cmdutil.ExitOK
 	}
 	code := cmdutil.ExitCode(err)
+	usage, isUsage := cmdutil.UsageOf(err)
 	if !globals.parsed {
 		// cobra rejected the command line before any command ran.
-		code = cmdutil.ExitUsage
+		code, isUsage = cmdutil.ExitUsage, true
 	}
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		code = cmdutil.ExitInterrupted
@@ -79,10 +80,22 @@ func Run(ctx context.Context, args []string, env Env) int {
 			fmt.Fprintln(f.IOStreams.ErrOut, st.Faint("(run with -v for details)"))
 		}
 	}
-	if code == cmdutil.ExitUsage && !globals.parsed {
-		fmt.Fprintf(f.IOStreams.ErrOut, "Run '%s --help' for usage.\n", globals.cmdPath)
+	if isUsage && code == cmdutil.ExitUsage {
+		if usage != nil && usage.Cmd != nil {
+			cmd = usage.Cmd
+		}
+		fmt.Fprintf(f.IOStreams.ErrOut, "Usage: %s\nRun '%s --help' for more.\n", usageLine(cmd), cmd.CommandPath())
 	}
 	return code
+}
+
+// usageLine is cmd's usage as its help shows it; a group's names its
+// subcommand.
+func usageLine(cmd *cobra.Command) string {
+	if cmd.HasAvailableSubCommands() && !strings.Contains(cmd.Use, " ") {
+		return cmd.CommandPath() + " COMMAND"
+	}
+	return cmd.UseLine()
 }
 
 func oneLine(s string) string {
@@ -93,8 +106,7 @@ type globalFlags struct {
 	color   string
 	verbose bool
 	quiet   bool
-	parsed  bool   // set once flags and args were accepted
-	cmdPath string // for the usage hint
+	parsed  bool // set once flags and args were accepted
 }
 
 func buildVersion() cmdutil.BuildVersion {
@@ -113,7 +125,7 @@ func buildVersion() cmdutil.BuildVersion {
 }
 
 func newRoot(ctx context.Context, env Env, args []string) (*cobra.Command, *cmdutil.Factory, *globalFlags) {
-	g := &globalFlags{color: term.ColorAuto, cmdPath: "ipabr"}
+	g := &globalFlags{color: term.ColorAuto}
 	root := &cobra.Command{
 		Use:   "ipabr",
 		Short: "Build a small OpenStack Ironic Python Agent ramdisk with Buildroot",
@@ -127,6 +139,9 @@ See 'ipabr help environment'.
 
 Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 130 interrupted.`,
+		// Bare: help; anything else is an unknown command (exit 2).
+		Args:          cobra.ArbitraryArgs,
+		RunE:          cmdutil.GroupRunE,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -187,10 +202,11 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 		return nil
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		g.cmdPath = cmd.CommandPath()
-		return errs.As(errs.BadInput, err)
+		return &cmdutil.UsageError{Err: err}
 	})
 	addSubcommands(root, args, f)
 	root.AddCommand(environmentTopic())
+	refuseBadUsage(root)
+	root.SetHelpCommand(helpCommand(root))
 	return root, f, g
 }

@@ -71,7 +71,7 @@ refuses to start, listing them, when some are missing: prefetch with
 			return runBuild(opts)
 		},
 	}
-	cmd.Flags().IntVarP(&opts.Jobs, "jobs", "j", 0, "top-level make jobs (needs BR2_PER_PACKAGE_DIRECTORIES=y)")
+	cmd.Flags().VarP((*cmdutil.Count)(&opts.Jobs), "jobs", "j", "top-level make jobs, 1 or more (needs BR2_PER_PACKAGE_DIRECTORIES=y)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as a JSON object")
 	cmd.Flags().BoolVarP(&opts.KeepGoing, "keep-going", "k", false, "keep building other packages after a failure (make -k)")
 	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "build in a fresh output/UNIXTIME-XXXXXX")
@@ -81,9 +81,6 @@ refuses to start, listing them, when some are missing: prefetch with
 
 func runBuild(opts *Options) error {
 	f := opts.Factory
-	if opts.Jobs < 0 {
-		return errs.At(errs.Flag("--jobs"), errs.BadInputf("must be 1 or more, not %d", opts.Jobs))
-	}
 	s, err := f.Settings()
 	if err != nil {
 		return err
@@ -97,6 +94,9 @@ func runBuild(opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if opts.Jobs > 0 && !cfg.Enabled("BR2_PER_PACKAGE_DIRECTORIES") {
+		return errs.At(errs.Flag("--jobs"), errs.BadInputf("needs BR2_PER_PACKAGE_DIRECTORIES=y: without per-package directories Buildroot's top-level make must run serially (it already builds each package with BR2_JLEVEL jobs); enable it with 'ipabr menuconfig' (Build options) or drop --jobs"))
+	}
 	// The agent's lock: made first when the series has none.
 	if !opts.Offline {
 		if err := f.Locker(s).EnsureLock(opts.Context, cfg, opts.Targets); err != nil {
@@ -108,9 +108,6 @@ func runBuild(opts *Options) error {
 	}
 	var args []string
 	if opts.Jobs > 0 {
-		if !cfg.Enabled("BR2_PER_PACKAGE_DIRECTORIES") {
-			return errs.At(errs.Flag("--jobs"), errs.BadInputf("needs BR2_PER_PACKAGE_DIRECTORIES=y: without per-package directories Buildroot's top-level make must run serially (it already builds each package with BR2_JLEVEL jobs); enable it with 'ipabr menuconfig' (Build options) or drop --jobs"))
-		}
 		args = append(args, fmt.Sprintf("-j%d", opts.Jobs))
 	}
 	if opts.KeepGoing {
