@@ -152,7 +152,7 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 	pf.String("repo", "", "project root (default: found by walking up from the working directory)")
 	pf.StringP("output", "O", "", "Buildroot output directory (default: $BR2_IPA_REPO/output)")
 	pf.String("config", "", "configuration file (default: $BR2_IPA_REPO/ipabr.yaml)")
-	pf.StringVar(&g.color, "color", term.ColorAuto, "colour on stderr: auto, always or never")
+	pf.StringVar(&g.color, "color", term.ColorAuto, "colour: auto (on each of stdout and stderr that is a terminal), always or never")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "more output, and error details")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "only errors and results")
 

@@ -199,7 +199,7 @@ func compareVersions(a, b string) int {
 }
 
 func runDoctor(opts *Options) error {
-	st := opts.IO.Styles()
+	st := opts.IO.StylesFor(opts.IO.Out)
 	results := Check(opts.Context, opts)
 	var missingMandatory int
 	apt, dnf := map[string]bool{}, map[string]bool{}

@@ -164,3 +164,20 @@ func TestCompareVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorColourPerStream: 'ipabr doctor > report.txt' from a terminal
+// writes no escape codes into the file; with stdout on the terminal the
+// marks are coloured.
+func TestDoctorColourPerStream(t *testing.T) {
+	for _, stdoutTTY := range []bool{false, true} {
+		opts, io := host(t, []string{"rsync"}, nil)
+		io.SetTTY(true, stdoutTTY, true)
+		if err := runDoctor(opts); err == nil {
+			t.Fatal("runDoctor succeeded without rsync")
+		}
+		out := io.Out.(interface{ String() string }).String()
+		if got := strings.Contains(out, "\x1b["); got != stdoutTTY {
+			t.Errorf("stdout a terminal: %v; escape codes in the report: %v\n%q", stdoutTTY, got, out)
+		}
+	}
+}

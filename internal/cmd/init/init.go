@@ -81,7 +81,7 @@ func runInit(opts *Options) error {
 	if url == "" {
 		url = s.BuildrootURL
 	}
-	st := opts.IO.Styles()
+	st := opts.IO.StylesFor(opts.IO.Out)
 	sync := gitsub.SyncOptions{URL: url, Depth: opts.Depth, Force: opts.Force}
 	if !s.Quiet {
 		sync.Progress = term.RemoteProgress(opts.IO.ErrOut, opts.IO.IsStderrTTY(), "  remote: ")

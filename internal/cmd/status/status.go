@@ -183,8 +183,8 @@ func outputState(dir string, current bool) OutputRep {
 }
 
 func print(io *term.IOStreams, p *project.Project, rep Report) {
-	st := io.Styles()
 	w := io.Out
+	st := io.StylesFor(w)
 	fmt.Fprintf(w, "Project:    %s\n", rep.Root)
 	b := rep.Buildroot
 	switch b.State {
