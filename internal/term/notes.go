@@ -97,11 +97,16 @@ func (d *BuildDisplay) Stopped() {
 	d.line.Clear()
 }
 
-// Failed shows where a build failed, the last lines of its log (tail, at
-// most lines of them) and where the whole log is.
+// Failed shows where a build failed, the last lines of its log (tail,
+// lines of them; without colour, without escape sequences) and where the
+// whole log is.
 func (d *BuildDisplay) Failed(where, tail string, lines int, logShown, logPath string) {
 	w := d.IO.ErrOut
 	fmt.Fprintf(w, "%s build failed in %s\n", d.IO.Styles().Error("✗"), where)
+	if !d.IO.ColorEnabled() {
+		// Buildroot's ">>>" lines are in reverse video (tput smso).
+		tail = StripEscapes(tail)
+	}
 	if tail != "" {
 		fmt.Fprintf(w, "--- last %d lines of %s ---\n%s--- end of log ---\n", lines, logShown, tail)
 	}

@@ -44,7 +44,8 @@ On success ipabr writes the CycloneDX SBOM OUTPUT/images/sbom.cdx.json
 (as 'ipabr sbom' does; a failure to is a warning), prints the files in
 OUTPUT/images with their sizes and sha256 sums and writes
 OUTPUT/images/SHA256SUMS. On failure it prints the
-failing package and step, the last 40 lines of the log and the log's path, and
+failing package and step, the last 40 lines of this run's part of the log
+(without escape sequences unless colour is on) and the log's path, and
 exits 1. Ctrl-C or SIGTERM stops make's whole process group and exits 130;
 rerunning continues where Buildroot's stamps allow.
 
