@@ -146,8 +146,11 @@ func runPasswd(opts *Options) error {
 		return errs.Failedf("Buildroot did not keep the root password in %s: %s needs Buildroot's default skeleton (BR2_ROOTFS_SKELETON_DEFAULT)", cfgFile, SymRootLogin)
 	}
 
+	if s.Quiet {
+		return nil
+	}
 	fmt.Fprint(ios.Out, buildroot.FormatChanges(cfgFile, changes))
-	if s.Quiet || len(changes) == 0 {
+	if len(changes) == 0 {
 		return nil
 	}
 	w := ios.ErrOut
