@@ -133,8 +133,9 @@ func newRoot(ctx context.Context, env Env, args []string) (*cobra.Command, *cmdu
 Buildroot. It manages the pinned buildroot submodule, exports the BR2_*
 variables and drives Buildroot's make targets in out-of-tree output directories.
 
-Configuration, highest first: flags, IPABR_* environment, the seed's BR2_*
-environment, ipabr.yaml at the project root (or --config), defaults.
+Configuration, highest first: flags, IPABR_* environment, the BR2_* variables
+of the original ipa-buildroot README (csmart/ipa-buildroot: BR2_IPA_REPO,
+BR2_OUTPUT_DIR, ...), ipabr.yaml at the project root (or --config), defaults.
 See 'ipabr help environment'.
 
 Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,

@@ -58,3 +58,27 @@ func TestREADMEDocumentsEverything(t *testing.T) {
 	}
 	walk(root)
 }
+
+// TestHelpNamesNoSeed: the help text never speaks of "the seed" (the user
+// never saw one); it names the original ipa-buildroot README instead.
+func TestHelpNamesNoSeed(t *testing.T) {
+	root, _ := testRoot(t, nil)
+	texts := []string{config.EnvironmentHelp()}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		texts = append(texts, c.Short, c.Long, c.Example)
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) { texts = append(texts, f.Usage) })
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	for _, text := range texts {
+		if strings.Contains(strings.ToLower(text), "seed") {
+			t.Errorf("help text speaks of the seed:\n%s", text)
+		}
+	}
+	if !strings.Contains(root.Long, "csmart/ipa-buildroot") {
+		t.Errorf("ipabr --help does not name the original project:\n%s", root.Long)
+	}
+}

@@ -101,8 +101,9 @@ func (p *Project) Dirs() []string {
 	return []string{p.DL, p.CCache, p.OutputRoot(), p.Overlay(), p.Scripts()}
 }
 
-// NewUniqueOutput creates output/<unix-time>-XXXXXX, the seed's recipe for
-// concurrent builds, and returns its absolute path.
+// NewUniqueOutput creates output/<unix-time>-XXXXXX, the original
+// ipa-buildroot README's recipe for concurrent builds, and returns its
+// absolute path.
 func (p *Project) NewUniqueOutput(now time.Time) (string, error) {
 	if err := os.MkdirAll(p.OutputRoot(), 0o755); err != nil {
 		return "", err
