@@ -70,6 +70,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		code = cmdutil.ExitInterrupted
+		err = interruption(ctx, err)
 	}
 	st := f.IOStreams.Styles()
 	fmt.Fprintf(f.IOStreams.ErrOut, "%s %s\n", st.Error("error:"), oneLine(err.Error()))
@@ -87,6 +88,22 @@ func Run(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(f.IOStreams.ErrOut, "Usage: %s\nRun '%s --help' for more.\n", usageLine(cmd), cmd.CommandPath())
 	}
 	return code
+}
+
+// interruption is the error to show for a command stopped by a signal: its
+// own words when it has some (an error of kind Interrupted), otherwise just
+// that it was interrupted and by what, rather than whatever a library made
+// of the cancellation.
+func interruption(ctx context.Context, err error) error {
+	var e *errs.Error
+	if errors.As(err, &e) && e.Kind == errs.Interrupted {
+		return err
+	}
+	cause := context.Cause(ctx)
+	if cause == nil || cause == context.Canceled {
+		return errs.As(errs.Interrupted, errors.New("interrupted"))
+	}
+	return errs.As(errs.Interrupted, fmt.Errorf("interrupted (%v)", cause))
 }
 
 // usageLine is cmd's usage as its help shows it; a group's names its

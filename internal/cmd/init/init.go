@@ -88,10 +88,17 @@ func runInit(opts *Options) error {
 		sync.OnFetch = func(url string) { opts.log(s, "Fetching Buildroot %s from %s", sub.Commit, url) }
 	}
 	start := opts.Now()
+	if !s.Quiet {
+		sync.OnCheckout = func(files int) { opts.log(s, "Checking out %d files in %s/", files, p.Rel(p.Buildroot)) }
+	}
 	res, err := gitsub.Sync(opts.Context, p.Root, sub, sync)
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return err
+		if errors.Is(err, context.Canceled) || opts.Context.Err() != nil {
+			why := context.Cause(opts.Context)
+			if why == nil {
+				why = err
+			}
+			return errs.As(errs.Interrupted, fmt.Errorf("init interrupted (%v); run 'ipabr init' again to fetch and check out Buildroot (no --force needed)", why))
 		}
 		return errs.Failedf("%v", err)
 	}
