@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipabr/ipabr/internal/app"
+	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/term"
 	"github.com/ipabr/ipabr/internal/testenv"
 )
 
@@ -229,5 +234,26 @@ func TestInitInterrupt(t *testing.T) {
 				t.Errorf("buildroot/ is at %q (%v), not the pin %s", head, err, commits.Tagged)
 			}
 		})
+	}
+}
+
+// TestCommandsHonourCancellation: status and cache-key, run with their
+// context already cancelled (the signal arrived while they read the
+// trees), stop with exit 130 and say so, rather than finishing with 0.
+func TestCommandsHonourCancellation(t *testing.T) {
+	dir := fakeProject(t)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("interrupt signal received"))
+	for _, args := range [][]string{
+		{"status"},
+		{"status", "--json"},
+		{"cache-key"},
+		{"cache-key", "--for", "output", "--json"},
+	} {
+		io, _, out, errOut := term.Test()
+		code := app.Run(ctx, append([]string{"--repo", dir}, args...), app.Env{IO: io, Runner: process.OS{}, Cwd: dir})
+		if code != 130 || !strings.Contains(errOut.String(), "interrupted (interrupt signal received)") {
+			t.Errorf("%v: exit %d, want 130 and a word of the interruption; stdout:\n%s\nstderr:\n%s", args, code, out, errOut)
+		}
 	}
 }

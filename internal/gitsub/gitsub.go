@@ -132,8 +132,9 @@ func (s State) AtPin(pin plumbing.Hash) bool {
 	return s.Present && s.Head == pin && len(s.Changes) == 0
 }
 
-// Inspect reports the checkout state without touching the network.
-func Inspect(root string, sub *Submodule) (State, error) {
+// Inspect reports the checkout state without touching the network;
+// cancelling ctx stops its scan of the files.
+func Inspect(ctx context.Context, root string, sub *Submodule) (State, error) {
 	var st State
 	parent, err := git.PlainOpen(root)
 	if err != nil {
@@ -169,7 +170,10 @@ func Inspect(root string, sub *Submodule) (State, error) {
 	if head, err := r.Head(); err == nil {
 		st.Head = head.Hash()
 	}
-	changes, err := localChanges(r, dir)
+	changes, err := localChanges(ctx, r, dir)
+	if ctx.Err() != nil {
+		return st, ctx.Err()
+	}
 	if err != nil {
 		return st, fmt.Errorf("checking %s for local changes: %v", dir, err)
 	}
@@ -220,7 +224,7 @@ func Sync(ctx context.Context, root string, sub *Submodule, opts SyncOptions) (S
 	if opts.Depth < 1 {
 		return res, fmt.Errorf("depth must be 1 or more, not %d", opts.Depth)
 	}
-	st, err := Inspect(root, sub)
+	st, err := Inspect(ctx, root, sub)
 	if err != nil {
 		return res, err
 	}

@@ -102,7 +102,7 @@ func TestSyncInterruptedForcedCheckout(t *testing.T) {
 	if _, err := Sync(ctx, dir, sub, opts); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Sync = %v, want context.Canceled", err)
 	}
-	st, err := Inspect(dir, sub)
+	st, err := Inspect(context.Background(), dir, sub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestSyncInterruptedForcedCheckout(t *testing.T) {
 
 func assertAtPin(t *testing.T, dir string, sub *Submodule) {
 	t.Helper()
-	st, err := Inspect(dir, sub)
+	st, err := Inspect(context.Background(), dir, sub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,5 +134,19 @@ func assertAtPin(t *testing.T, dir string, sub *Submodule) {
 	}
 	if s := gitT(t, filepath.Join(dir, sub.Path), "status", "--porcelain"); s != "" {
 		t.Errorf("git status in buildroot/:\n%s", s)
+	}
+}
+
+// TestInspectCancelled: the scan of a checkout's files stops when ctx is
+// cancelled and says so, instead of reporting a state.
+func TestInspectCancelled(t *testing.T) {
+	dir, sub := syncProject(t)
+	if _, err := Sync(context.Background(), dir, sub, SyncOptions{Depth: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Inspect(ctx, dir, sub); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Inspect = %v, want context.Canceled", err)
 	}
 }
