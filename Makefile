@@ -2,7 +2,10 @@
 # prerequisites are present, `make image` fetches Buildroot and builds the image.
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/ipabr/ipabr/internal/app.version=$(VERSION)
+# The commit too: Go's own VCS stamp is missing with -buildvcs=false
+# (GOFLAGS in some build environments) and in a copy without .git.
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X github.com/ipabr/ipabr/internal/app.version=$(VERSION) -X github.com/ipabr/ipabr/internal/app.commit=$(COMMIT)
 
 SHELL := /bin/bash
 

@@ -58,17 +58,19 @@ type Env struct {
 func Run(ctx context.Context, args []string, env Env) int {
 	root, f, globals := newRoot(ctx, env, args)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return cmdutil.ExitOK
 	}
 	code := cmdutil.ExitCode(err)
+	usage, isUsage := cmdutil.UsageOf(err)
 	if !globals.parsed {
 		// cobra rejected the command line before any command ran.
-		code = cmdutil.ExitUsage
+		code, isUsage = cmdutil.ExitUsage, true
 	}
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		code = cmdutil.ExitInterrupted
+		err = interruption(ctx, err)
 	}
 	st := f.IOStreams.Styles()
 	fmt.Fprintf(f.IOStreams.ErrOut, "%s %s\n", st.Error("error:"), oneLine(err.Error()))
@@ -79,10 +81,38 @@ func Run(ctx context.Context, args []string, env Env) int {
 			fmt.Fprintln(f.IOStreams.ErrOut, st.Faint("(run with -v for details)"))
 		}
 	}
-	if code == cmdutil.ExitUsage && !globals.parsed {
-		fmt.Fprintf(f.IOStreams.ErrOut, "Run '%s --help' for usage.\n", globals.cmdPath)
+	if isUsage && code == cmdutil.ExitUsage {
+		if usage != nil && usage.Cmd != nil {
+			cmd = usage.Cmd
+		}
+		fmt.Fprintf(f.IOStreams.ErrOut, "Usage: %s\nRun '%s --help' for more.\n", usageLine(cmd), cmd.CommandPath())
 	}
 	return code
+}
+
+// interruption is the error to show for a command stopped by a signal: its
+// own words when it has some (an error of kind Interrupted), otherwise just
+// that it was interrupted and by what, rather than whatever a library made
+// of the cancellation.
+func interruption(ctx context.Context, err error) error {
+	var e *errs.Error
+	if errors.As(err, &e) && e.Kind == errs.Interrupted {
+		return err
+	}
+	cause := context.Cause(ctx)
+	if cause == nil || cause == context.Canceled {
+		return errs.As(errs.Interrupted, errors.New("interrupted"))
+	}
+	return errs.As(errs.Interrupted, fmt.Errorf("interrupted (%v)", cause))
+}
+
+// usageLine is cmd's usage as its help shows it; a group's names its
+// subcommand.
+func usageLine(cmd *cobra.Command) string {
+	if cmd.HasAvailableSubCommands() && !strings.Contains(cmd.Use, " ") {
+		return cmd.CommandPath() + " COMMAND"
+	}
+	return cmd.UseLine()
 }
 
 func oneLine(s string) string {
@@ -93,8 +123,7 @@ type globalFlags struct {
 	color   string
 	verbose bool
 	quiet   bool
-	parsed  bool   // set once flags and args were accepted
-	cmdPath string // for the usage hint
+	parsed  bool // set once flags and args were accepted
 }
 
 func buildVersion() cmdutil.BuildVersion {
@@ -113,7 +142,7 @@ func buildVersion() cmdutil.BuildVersion {
 }
 
 func newRoot(ctx context.Context, env Env, args []string) (*cobra.Command, *cmdutil.Factory, *globalFlags) {
-	g := &globalFlags{color: term.ColorAuto, cmdPath: "ipabr"}
+	g := &globalFlags{color: term.ColorAuto}
 	root := &cobra.Command{
 		Use:   "ipabr",
 		Short: "Build a small OpenStack Ironic Python Agent ramdisk with Buildroot",
@@ -121,12 +150,16 @@ func newRoot(ctx context.Context, env Env, args []string) (*cobra.Command, *cmdu
 Buildroot. It manages the pinned buildroot submodule, exports the BR2_*
 variables and drives Buildroot's make targets in out-of-tree output directories.
 
-Configuration, highest first: flags, IPABR_* environment, the seed's BR2_*
-environment, ipabr.yaml at the project root (or --config), defaults.
+Configuration, highest first: flags, IPABR_* environment, the BR2_* variables
+of the original ipa-buildroot README (csmart/ipa-buildroot: BR2_IPA_REPO,
+BR2_OUTPUT_DIR, ...), ipabr.yaml at the project root (or --config), defaults.
 See 'ipabr help environment'.
 
 Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 130 interrupted.`,
+		// Bare: help; anything else is an unknown command (exit 2).
+		Args:          cobra.ArbitraryArgs,
+		RunE:          cmdutil.GroupRunE,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -137,7 +170,7 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 	pf.String("repo", "", "project root (default: the project the working directory is in, else $IPABR_REPO or $BR2_IPA_REPO)")
 	pf.StringP("output", "O", "", "Buildroot output directory (default: $BR2_IPA_REPO/output)")
 	pf.String("config", "", "configuration file (default: $BR2_IPA_REPO/ipabr.yaml)")
-	pf.StringVar(&g.color, "color", term.ColorAuto, "colour on stderr: auto, always or never")
+	pf.StringVar(&g.color, "color", term.ColorAuto, "colour: auto (on each of stdout and stderr that is a terminal), always or never")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "more output, and error details")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "only errors and results")
 
@@ -191,10 +224,11 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 		return nil
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		g.cmdPath = cmd.CommandPath()
-		return errs.As(errs.BadInput, err)
+		return &cmdutil.UsageError{Err: err}
 	})
 	addSubcommands(root, args, f)
 	root.AddCommand(environmentTopic())
+	refuseBadUsage(root)
+	root.SetHelpCommand(helpCommand(root))
 	return root, f, g
 }

@@ -6,6 +6,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ipabr/ipabr/internal/config"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // The command reference is generated (TestReferenceIsCurrent) and covers
@@ -126,3 +130,40 @@ func TestTierVariablesDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpNamesNoSeed: the help text never speaks of "the seed" (the user
+// never saw one); it names the original ipa-buildroot README instead.
+func TestHelpNamesNoSeed(t *testing.T) {
+	root, _ := testRoot(t, nil)
+	texts := []string{config.EnvironmentHelp()}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		texts = append(texts, c.Short, c.Long, c.Example)
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) { texts = append(texts, f.Usage) })
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	for _, text := range texts {
+		if strings.Contains(strings.ToLower(text), "seed") {
+			t.Errorf("help text speaks of the seed:\n%s", text)
+		}
+	}
+	if !strings.Contains(root.Long, "csmart/ipa-buildroot") {
+		t.Errorf("ipabr --help does not name the original project:\n%s", root.Long)
+	}
+	// Nor do the pages.
+	pages, _ := filepath.Glob("../../doc/*.md")
+	for _, page := range append(pages, "../../README.md", "../../CONTRIBUTING.md") {
+		data, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc := theSeed.FindIndex(data); loc != nil {
+			t.Errorf("%s speaks of the seed: %q", page, data[max(0, loc[0]-40):min(len(data), loc[1]+40)])
+		}
+	}
+}
+
+var theSeed = regexp.MustCompile(`(?i)\bthe seed\b`)

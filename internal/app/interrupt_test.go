@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipabr/ipabr/internal/app"
+	"github.com/ipabr/ipabr/internal/process"
+	"github.com/ipabr/ipabr/internal/term"
 	"github.com/ipabr/ipabr/internal/testenv"
 )
 
@@ -104,6 +109,151 @@ func TestBuildInterrupt(t *testing.T) {
 	if _, err := exec.LookPath("flock"); err == nil {
 		if err := exec.Command("flock", "-n", filepath.Join(dir, "output", ".ipabr.lock"), "true").Run(); err != nil {
 			t.Errorf("lock still held after the interrupt: %v", err)
+		}
+	}
+}
+
+// projectFiles lists every path under dir (directories with a trailing
+// slash) with the content of the small files, to compare a project
+// before and after a command.
+func projectFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		switch {
+		case d.IsDir():
+			files[rel+"/"] = ""
+		case d.Type().IsRegular():
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			files[rel] = string(data)
+		default:
+			files[rel] = d.Type().String()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestInitInterrupt: SIGINT, SIGTERM or three SIGINTs in the middle of the
+// fetch stop init with exit 130, the project as it was before (no temp
+// files, no half-made submodule), and the next plain init completes at the
+// pin.
+func TestInitInterrupt(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		signals []syscall.Signal
+	}{
+		{"SIGINT", []syscall.Signal{syscall.SIGINT}},
+		{"SIGTERM", []syscall.Signal{syscall.SIGTERM}},
+		{"three SIGINTs", []syscall.Signal{syscall.SIGINT, syscall.SIGINT, syscall.SIGINT}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			work := t.TempDir()
+			commits, err := testenv.MakeFakeBuildrootRepo(filepath.Join(work, "srv", "buildroot.git"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, err := testenv.StartGitServer(filepath.Join(work, "srv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			stalled := srv.StallPacks()
+			dir := filepath.Join(work, "proj")
+			if err := testenv.MakeProject(dir, commits.Tagged, srv.URL+"/buildroot.git"); err != nil {
+				t.Fatal(err)
+			}
+			before := projectFiles(t, dir)
+
+			cmd := exec.Command(ipabrExecutable(t), "--repo", dir, "init")
+			var stderr lockedBuffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			select {
+			case <-stalled:
+			case err := <-exited:
+				t.Fatalf("init ended (%v) before the pack arrived; stderr:\n%s", err, stderr.String())
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+				t.Fatalf("init never fetched the pack; stderr:\n%s", stderr.String())
+			}
+			for _, sig := range tc.signals {
+				if err := cmd.Process.Signal(sig); err != nil {
+					t.Fatal(err)
+				}
+			}
+			select {
+			case <-exited:
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+				t.Fatalf("init did not stop after %v; stderr:\n%s", tc.signals, stderr.String())
+			}
+			if code := cmd.ProcessState.ExitCode(); code != 130 {
+				t.Fatalf("init exited %d, want 130; stderr:\n%s", code, stderr.String())
+			}
+			t.Logf("stderr:\n%s", stderr.String())
+			if !strings.Contains(stderr.String(), "interrupted") {
+				t.Errorf("no word of the interruption:\n%s", stderr.String())
+			}
+			after := projectFiles(t, dir)
+			for name := range after {
+				if _, ok := before[name]; !ok {
+					t.Errorf("left behind: %s", name)
+				}
+			}
+			for name, content := range before {
+				if got, ok := after[name]; !ok {
+					t.Errorf("removed: %s", name)
+				} else if got != content {
+					t.Errorf("changed: %s:\n%s\nwas:\n%s", name, got, content)
+				}
+			}
+
+			srv.Release()
+			if out, code := runIpabr(dir, "init"); code != 0 {
+				t.Fatalf("init after the interrupt: exit %d\n%s", code, out)
+			}
+			head, err := testenv.Git(filepath.Join(dir, "buildroot"), "rev-parse", "HEAD")
+			if err != nil || head != commits.Tagged {
+				t.Errorf("buildroot/ is at %q (%v), not the pin %s", head, err, commits.Tagged)
+			}
+		})
+	}
+}
+
+// TestCommandsHonourCancellation: status and cache-key, run with their
+// context already cancelled (the signal arrived while they read the
+// trees), stop with exit 130 and say so, rather than finishing with 0.
+func TestCommandsHonourCancellation(t *testing.T) {
+	dir := fakeProject(t)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("interrupt signal received"))
+	for _, args := range [][]string{
+		{"status"},
+		{"status", "--json"},
+		{"cache-key"},
+		{"cache-key", "--for", "output", "--json"},
+	} {
+		io, _, out, errOut := term.Test()
+		code := app.Run(ctx, append([]string{"--repo", dir}, args...), app.Env{IO: io, Runner: process.OS{}, Cwd: dir})
+		if code != 130 || !strings.Contains(errOut.String(), "interrupted (interrupt signal received)") {
+			t.Errorf("%v: exit %d, want 130 and a word of the interruption; stdout:\n%s\nstderr:\n%s", args, code, out, errOut)
 		}
 	}
 }

@@ -73,7 +73,7 @@ func checkStatusAgreesWithGit(t *testing.T, root string) {
 	br := filepath.Join(root, "buildroot")
 	compare := func(what string, want []string) {
 		t.Helper()
-		st, err := gitsub.Inspect(root, sub)
+		st, err := gitsub.Inspect(context.Background(), root, sub)
 		if err != nil {
 			t.Fatal(err)
 		}

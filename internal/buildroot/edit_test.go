@@ -22,7 +22,7 @@ func TestEditConfigRunsUtilsConfigThenOlddefconfig(t *testing.T) {
 	got := stub.Commands()
 	want := []string{
 		"/br/utils/config --file /out/.config --keep-case --enable BR2_TARGET_ENABLE_ROOT_LOGIN --set-str BR2_TARGET_GENERIC_ROOT_PASSWD '$$6$$salt$$hash' --disable BR2_CCACHE --set-val BR2_JLEVEL 4",
-		"make -C /br O=/out BR2_EXTERNAL=/ext -s --no-print-directory olddefconfig",
+		"make --no-print-directory -C /br O=/out BR2_EXTERNAL=/ext -s olddefconfig",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -30,7 +30,7 @@ func TestEditConfigWritesSedUnsafeStringsDirectly(t *testing.T) {
 	}
 	want := []string{
 		"/br/utils/config --file " + cfg + " --keep-case --enable BR2_PRIMARY_SITE_ONLY",
-		"make -C /br O=" + out + " BR2_EXTERNAL=/ext -s --no-print-directory olddefconfig",
+		"make --no-print-directory -C /br O=" + out + " BR2_EXTERNAL=/ext -s olddefconfig",
 	}
 	if got := stub.Commands(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

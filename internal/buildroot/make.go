@@ -5,8 +5,12 @@ import (
 )
 
 // Make is one Buildroot checkout driven for one output directory: every
-// call is `make -C <buildroot> O=<output> BR2_EXTERNAL=<external> ARGS`
-// with the shared caches in the environment (doc/farm.md).
+// call is `make --no-print-directory -C <buildroot> O=<output>
+// BR2_EXTERNAL=<external> ARGS` with the shared caches in the environment
+// (doc/farm.md).
+// --no-print-directory, as in the wrapper Makefile Buildroot writes into
+// each output, keeps make's "Entering directory" lines out, so the output
+// is what `make -C OUTPUT TARGET` prints (show-info stays valid JSON).
 type Make struct {
 	Buildroot string
 	External  string
@@ -23,7 +27,7 @@ var inheritedMakeVars = []string{"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRI
 func (m Make) Cmd(args ...string) process.Cmd {
 	return process.Cmd{
 		Name:  "make",
-		Args:  append([]string{"-C", m.Buildroot, "O=" + m.Output, "BR2_EXTERNAL=" + m.External}, args...),
+		Args:  append([]string{"--no-print-directory", "-C", m.Buildroot, "O=" + m.Output, "BR2_EXTERNAL=" + m.External}, args...),
 		Env:   []string{"BR2_DL_DIR=" + m.DL, "BR2_CCACHE_DIR=" + m.CCache},
 		Unset: inheritedMakeVars,
 	}
@@ -31,5 +35,5 @@ func (m Make) Cmd(args ...string) process.Cmd {
 
 // QuietCmd is Cmd with make's -s, for targets whose output is parsed.
 func (m Make) QuietCmd(args ...string) process.Cmd {
-	return m.Cmd(append([]string{"-s", "--no-print-directory"}, args...)...)
+	return m.Cmd(append([]string{"-s"}, args...)...)
 }

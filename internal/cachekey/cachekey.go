@@ -6,6 +6,7 @@ package cachekey
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -55,7 +56,9 @@ type Options struct {
 //     (kernel and BusyBox fragments or configs, toolchain fragments);
 //   - output: everything that ends up in the image: the pin, the defconfig,
 //     the whole external tree and the user's overlay/ and scripts/.
-func Compute(kind string, o Options) (*Key, error) {
+//
+// Cancelling ctx stops the reading of the trees and returns ctx's error.
+func Compute(ctx context.Context, kind string, o Options) (*Key, error) {
 	p := o.Project
 	var inputs []Input
 	add := func(name string, data []byte) {
@@ -75,7 +78,7 @@ func Compute(kind string, o Options) (*Key, error) {
 
 	ext := p.External
 	tree := func(dir, label string, keep func(rel string) bool) error {
-		return hashTree(dir, label, keep, add)
+		return hashTree(ctx, dir, label, keep, add)
 	}
 	switch kind {
 	case "dl", "ccache":
@@ -178,9 +181,12 @@ func configFiles(p *project.Project, defPath string, data []byte) []string {
 // hashTree adds every regular file (and symlink, by its target) under dir,
 // sorted by path, as "label/rel". keep filters by the slash-separated
 // relative path; nil keeps everything. A missing dir adds nothing.
-func hashTree(dir, label string, keep func(rel string) bool, add func(string, []byte)) error {
+func hashTree(ctx context.Context, dir, label string, keep func(rel string) bool, add func(string, []byte)) error {
 	var rels []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil {
 			if path == dir && os.IsNotExist(err) {
 				return filepath.SkipDir
@@ -208,6 +214,9 @@ func hashTree(dir, label string, keep func(rel string) bool, add func(string, []
 	}
 	sort.Strings(rels)
 	for _, rel := range rels {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		path := filepath.Join(dir, filepath.FromSlash(rel))
 		st, err := os.Lstat(path)
 		if err != nil {

@@ -1,6 +1,8 @@
 package cachekey
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,7 +48,7 @@ func keys(t *testing.T, p *project.Project) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, k := range Kinds {
-		key, err := Compute(k, Options{Project: p, Pin: pin, Defconfig: "openstack_ipa_defconfig"})
+		key, err := Compute(context.Background(), k, Options{Project: p, Pin: pin, Defconfig: "openstack_ipa_defconfig"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +111,7 @@ func TestKeysAreStableAndFollowTheirInputs(t *testing.T) {
 	if keys(t, p)["dl"] == base["dl"] {
 		t.Error("an executable bit does not change the key")
 	}
-	other, _ := Compute("dl", Options{Project: a, Pin: strings.Repeat("0", 40), Defconfig: "openstack_ipa_defconfig"})
+	other, _ := Compute(context.Background(), "dl", Options{Project: a, Pin: strings.Repeat("0", 40), Defconfig: "openstack_ipa_defconfig"})
 	if other.Key == base["dl"] {
 		t.Error("the pin does not change the key")
 	}
@@ -117,16 +119,16 @@ func TestKeysAreStableAndFollowTheirInputs(t *testing.T) {
 
 func TestComputeRefusals(t *testing.T) {
 	p := tree(t, t.TempDir())
-	if _, err := Compute("images", Options{Project: p, Pin: pin, Defconfig: "openstack_ipa_defconfig"}); err == nil {
+	if _, err := Compute(context.Background(), "images", Options{Project: p, Pin: pin, Defconfig: "openstack_ipa_defconfig"}); err == nil {
 		t.Error("unknown cache accepted")
 	}
-	if _, err := Compute("dl", Options{Project: p, Pin: pin, Defconfig: "nosuch_defconfig"}); err == nil || !strings.Contains(err.Error(), "is neither in") {
+	if _, err := Compute(context.Background(), "dl", Options{Project: p, Pin: pin, Defconfig: "nosuch_defconfig"}); err == nil || !strings.Contains(err.Error(), "is neither in") {
 		t.Errorf("missing defconfig: %v", err)
 	}
-	if _, err := Compute("dl", Options{Project: p, Pin: pin, Defconfig: "../x_defconfig"}); err == nil {
+	if _, err := Compute(context.Background(), "dl", Options{Project: p, Pin: pin, Defconfig: "../x_defconfig"}); err == nil {
 		t.Error("a path accepted as defconfig name")
 	}
-	key, err := Compute("ccache", Options{Project: p, Pin: pin, Defconfig: "openstack_ipa_defconfig"})
+	key, err := Compute(context.Background(), "ccache", Options{Project: p, Pin: pin, Defconfig: "openstack_ipa_defconfig"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +140,19 @@ func TestComputeRefusals(t *testing.T) {
 	for _, want := range []string{"config-file:buildroot-ipa/board/linux.fragment", "config-file:buildroot/package/busybox/busybox.config", "external/patches/linux/0001-fix.patch"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("ccache inputs lack %s:\n%s", want, all)
+		}
+	}
+}
+
+// TestComputeCancelled: reading the trees stops when ctx is cancelled,
+// with ctx's error rather than a key.
+func TestComputeCancelled(t *testing.T) {
+	p := tree(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, k := range Kinds {
+		if key, err := Compute(ctx, k, Options{Project: p, Pin: pin, Defconfig: "openstack_ipa_defconfig"}); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: Compute = %v, %v; want context.Canceled", k, key, err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package gitsub
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -28,7 +29,10 @@ import (
 // times and reads each object through a fresh open of its pack; this reads
 // the packs once, inflates every object once, in pack order, on one reader
 // per CPU, and writes the files on a few more goroutines, without fsync.
-func checkoutFresh(r *git.Repository, dir string, commit plumbing.Hash) error {
+// Cancelling ctx stops it between two files; then HEAD and the index are
+// left alone and dir holds part of the tree. started, when not nil, is told
+// how many files are about to be written.
+func checkoutFresh(ctx context.Context, r *git.Repository, dir string, commit plumbing.Hash, started func(files int)) error {
 	c, err := r.CommitObject(commit)
 	if err != nil {
 		return err
@@ -42,6 +46,9 @@ func checkoutFresh(r *git.Repository, dir string, commit plumbing.Hash) error {
 	files, err := treeFiles(r, newObjectReader(packs), c.TreeHash)
 	if err != nil {
 		return err
+	}
+	if started != nil {
+		started(len(files))
 	}
 	// In pack order, each reader inflates a run of neighbours, and the
 	// delta bases it needs come before their deltas.
@@ -63,7 +70,7 @@ func checkoutFresh(r *git.Repository, dir string, commit plumbing.Hash) error {
 	for i := range readers {
 		part := files[i*len(files)/readers : (i+1)*len(files)/readers]
 		rg.Go(func() {
-			if err := readBlobs(r, newObjectReader(packs), part, w); err != nil {
+			if err := readBlobs(ctx, r, newObjectReader(packs), part, w); err != nil {
 				readMu.Lock()
 				readErr = cmp.Or(readErr, err)
 				readMu.Unlock()
@@ -72,6 +79,9 @@ func checkoutFresh(r *git.Repository, dir string, commit plumbing.Hash) error {
 	}
 	rg.Wait()
 	entries, writeErr := w.close()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := errors.Join(readErr, writeErr); err != nil {
 		return fmt.Errorf("writing %s: %w", dir, err)
 	}
@@ -138,9 +148,13 @@ func readTree(r *git.Repository, or *objectReader, h plumbing.Hash) (*object.Tre
 	return tree, tree.Decode(obj)
 }
 
-// readBlobs sends the content of each file's blob to jobs.
-func readBlobs(r *git.Repository, or *objectReader, files []*treeFile, w *treeWriter) error {
+// readBlobs sends the content of each file's blob to w, until ctx is
+// cancelled.
+func readBlobs(ctx context.Context, r *git.Repository, or *objectReader, files []*treeFile, w *treeWriter) error {
 	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		var data []byte
 		if f.inPack {
 			t, content, err := or.readAt(f.pack, f.offset, 0)

@@ -1,6 +1,7 @@
 package gitsub
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -62,7 +63,7 @@ func TestCheckoutFreshMatchesGit(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := plumbing.NewHash(gitT(t, src, "rev-parse", "HEAD"))
-	if err := checkoutFresh(r, dst, head); err != nil {
+	if err := checkoutFresh(context.Background(), r, dst, head, nil); err != nil {
 		t.Fatal(err)
 	}
 

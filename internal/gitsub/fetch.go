@@ -43,7 +43,7 @@ func Fetch(ctx context.Context, r *git.Repository, url string, depth int, progre
 	if depth > 0 {
 		shallow, err := servesShallow(ctx, url)
 		if err != nil {
-			return fetchError(url, err)
+			return fetchError(ctx, url, err)
 		}
 		if !shallow {
 			depth = 0
@@ -58,14 +58,19 @@ func Fetch(ctx context.Context, r *git.Repository, url string, depth int, progre
 		Force:     true,
 	})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return fetchError(url, err)
+		return fetchError(ctx, url, err)
 	}
 	return nil
 }
 
-func fetchError(url string, err error) error {
+// fetchError is err as a *FetchError, or the cancellation that caused it
+// (go-git and net/http report it as the context's cause, in words only).
+func fetchError(ctx context.Context, url string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	return &FetchError{URL: url, Err: err}
 }
@@ -124,7 +129,7 @@ func FetchCommit(ctx context.Context, r *git.Repository, url string, commit plum
 	remote := git.NewRemote(r.Storer, &config.RemoteConfig{Name: "ipabr-probe", URLs: []string{url}})
 	refs, err := remote.ListContext(ctx, &git.ListOptions{PeelingOption: git.AppendPeeled})
 	if err != nil {
-		return "", fetchError(url, err)
+		return "", fetchError(ctx, url, err)
 	}
 	sort.SliceStable(refs, func(i, j int) bool {
 		return refs[i].Name().IsTag() && !refs[j].Name().IsTag()

@@ -124,6 +124,7 @@ type State struct {
 	Changes    []string      // `git status --short` style lines, sorted
 	Foreign    bool          // a non-empty directory that is not a git checkout
 	Registered bool          // submodule.<name>.url is in .git/config
+	Incomplete bool          // an ipabr checkout was interrupted (checkoutMark)
 }
 
 // AtPin reports whether the checkout is exactly the pin and clean.
@@ -131,8 +132,9 @@ func (s State) AtPin(pin plumbing.Hash) bool {
 	return s.Present && s.Head == pin && len(s.Changes) == 0
 }
 
-// Inspect reports the checkout state without touching the network.
-func Inspect(root string, sub *Submodule) (State, error) {
+// Inspect reports the checkout state without touching the network;
+// cancelling ctx stops its scan of the files.
+func Inspect(ctx context.Context, root string, sub *Submodule) (State, error) {
 	var st State
 	parent, err := git.PlainOpen(root)
 	if err != nil {
@@ -162,10 +164,16 @@ func Inspect(root string, sub *Submodule) (State, error) {
 		return st, nil
 	}
 	st.Present = true
+	if _, err := os.Stat(filepath.Join(gitDir(r), checkoutMark)); err == nil {
+		st.Incomplete = true
+	}
 	if head, err := r.Head(); err == nil {
 		st.Head = head.Hash()
 	}
-	changes, err := localChanges(r, dir)
+	changes, err := localChanges(ctx, r, dir)
+	if ctx.Err() != nil {
+		return st, ctx.Err()
+	}
 	if err != nil {
 		return st, fmt.Errorf("checking %s for local changes: %v", dir, err)
 	}
@@ -181,6 +189,8 @@ type SyncOptions struct {
 	Progress io.Writer
 	// OnFetch is called just before the network is used.
 	OnFetch func(url string)
+	// OnCheckout is called just before the files are written.
+	OnCheckout func(files int)
 }
 
 // SyncResult says what Sync did.
@@ -193,9 +203,19 @@ type SyncResult struct {
 // ErrRefused is returned when the checkout differs and Force is off.
 var ErrRefused = errors.New("refusing to overwrite buildroot/")
 
+// checkoutMark, in the submodule's git directory, says that ipabr was
+// replacing the files of an existing checkout and did not finish: what is
+// in the worktree is ipabr's own half-written tree, not the user's changes,
+// so the next Sync replaces it without Force.
+const checkoutMark = "ipabr-checkout-incomplete"
+
 // Sync makes the submodule checkout equal the pin: fetch if needed (exact
 // commit, falling back to refs that contain it), check out, verify HEAD and
 // register in .git/config. It is a no-op, with no network, when already right.
+//
+// Cancelling ctx stops it within a file's write; a first checkout is then
+// undone (the project is as Sync found it), and a replaced checkout is
+// marked so that the next Sync finishes it without Force.
 func Sync(ctx context.Context, root string, sub *Submodule, opts SyncOptions) (SyncResult, error) {
 	res := SyncResult{URL: sub.URL}
 	if opts.URL != "" {
@@ -204,16 +224,16 @@ func Sync(ctx context.Context, root string, sub *Submodule, opts SyncOptions) (S
 	if opts.Depth < 1 {
 		return res, fmt.Errorf("depth must be 1 or more, not %d", opts.Depth)
 	}
-	st, err := Inspect(root, sub)
+	st, err := Inspect(ctx, root, sub)
 	if err != nil {
 		return res, err
 	}
 	dir := filepath.Join(root, sub.Path)
-	if st.AtPin(sub.Commit) {
+	if st.AtPin(sub.Commit) && !st.Incomplete {
 		res.AlreadyAtPin = true
 		return res, register(root, sub, res.URL, st.Registered)
 	}
-	if !opts.Force {
+	if !opts.Force && !st.Incomplete {
 		if err := refusal(sub, dir, st); err != nil {
 			return res, err
 		}
@@ -234,7 +254,7 @@ func Sync(ctx context.Context, root string, sub *Submodule, opts SyncOptions) (S
 	if err != nil {
 		return res, err
 	}
-	// A failed first fetch must leave the project as it found it.
+	// A failed first fetch or checkout must leave the project as it found it.
 	ok := false
 	defer func() {
 		if !ok && fresh {
@@ -252,11 +272,22 @@ func Sync(ctx context.Context, root string, sub *Submodule, opts SyncOptions) (S
 			return res, err
 		}
 	}
-	if fresh {
-		if err := checkoutFresh(r, dir, sub.Commit); err != nil {
-			return res, fmt.Errorf("checking out %s in %s: %v", sub.Commit, dir, err)
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	mark := filepath.Join(gitDir(r), checkoutMark)
+	if !fresh {
+		if err := os.WriteFile(mark, []byte(sub.Commit.String()+"\n"), 0o644); err != nil {
+			return res, err
 		}
-	} else if err := forceCheckout(r, sub.Commit); err != nil {
+		if err := emptyWorktree(dir); err != nil {
+			return res, err
+		}
+	}
+	if err := checkoutFresh(ctx, r, dir, sub.Commit, opts.OnCheckout); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return res, err
+		}
 		return res, fmt.Errorf("checking out %s in %s: %v", sub.Commit, dir, err)
 	}
 	head, err := r.Head()
@@ -266,34 +297,56 @@ func Sync(ctx context.Context, root string, sub *Submodule, opts SyncOptions) (S
 	if head.Hash() != sub.Commit {
 		return res, fmt.Errorf("after checkout %s is at %s, not the pinned %s", dir, head.Hash(), sub.Commit)
 	}
+	if err := os.Remove(mark); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return res, err
+	}
 	ok = true
 	return res, nil
 }
 
-// forceCheckout moves an existing checkout to commit, discarding local
-// changes and untracked files (only reached with --force).
-func forceCheckout(r *git.Repository, commit plumbing.Hash) error {
-	wt, err := r.Worktree()
+// gitDir is the directory of r's repository (.git/modules/<name>).
+func gitDir(r *git.Repository) string {
+	if fs, ok := r.Storer.(interface{ Filesystem() billy.Filesystem }); ok {
+		return fs.Filesystem().Root()
+	}
+	return ""
+}
+
+// emptyWorktree removes everything in dir but its .git file, to check out
+// another commit afresh (only reached with --force or to finish an
+// interrupted checkout).
+func emptyWorktree(dir string) error {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
-	if err := wt.Checkout(&git.CheckoutOptions{Hash: commit, Force: true}); err != nil {
-		return err
+	for _, e := range entries {
+		if e.Name() == ".git" {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
 	}
-	return wt.Clean(&git.CleanOptions{Dir: true})
+	return nil
 }
 
-// undoFresh removes the repository a failed first Sync created and its
+// undoFresh removes the repository and the files a failed first Sync
+// created (the directory was empty or absent before) and its
 // registration, if Sync made that too.
 func undoFresh(root string, sub *Submodule, wasRegistered, dirExisted bool) {
 	dir := filepath.Join(root, sub.Path)
-	_ = os.Remove(filepath.Join(dir, ".git"))
-	if !dirExisted {
-		_ = os.Remove(dir) // only if now empty
+	if dirExisted {
+		_ = emptyWorktree(dir)
+		_ = os.Remove(filepath.Join(dir, ".git"))
+	} else {
+		_ = os.RemoveAll(dir)
 	}
 	if r, err := git.PlainOpen(root); err == nil {
 		if fs, ok := r.Storer.(interface{ Filesystem() billy.Filesystem }); ok {
-			_ = os.RemoveAll(filepath.Join(fs.Filesystem().Root(), "modules", sub.Name))
+			modules := filepath.Join(fs.Filesystem().Root(), "modules")
+			_ = os.RemoveAll(filepath.Join(modules, sub.Name))
+			_ = os.Remove(modules) // only if now empty
 		}
 		if !wasRegistered {
 			if cfg, err := r.Config(); err == nil {

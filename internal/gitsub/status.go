@@ -3,6 +3,7 @@ package gitsub
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -36,7 +37,7 @@ import (
 // data changed or whose mtime is not older than the index (racy git);
 // go-git's Worktree.Status hashes every file. Content filters
 // (.gitattributes) and nested submodules are not looked at.
-func localChanges(r *git.Repository, worktree string) ([]string, error) {
+func localChanges(ctx context.Context, r *git.Repository, worktree string) ([]string, error) {
 	idx, err := r.Storer.Index()
 	if err != nil {
 		return nil, err
@@ -64,7 +65,7 @@ func localChanges(r *git.Repository, worktree string) ([]string, error) {
 	if err := s.staged(r); err != nil {
 		return nil, err
 	}
-	if err := s.scanWorktree(); err != nil {
+	if err := s.scanWorktree(ctx); err != nil {
 		return nil, err
 	}
 	return s.lines(), nil
@@ -253,8 +254,9 @@ func kind(m filemode.FileMode) filemode.FileMode {
 }
 
 // scanWorktree compares every tracked file with its index entry and lists
-// the untracked paths of every tracked directory, on all CPUs.
-func (s *statusScan) scanWorktree() error {
+// the untracked paths of every tracked directory, on all CPUs, until ctx
+// is cancelled.
+func (s *statusScan) scanWorktree(ctx context.Context) error {
 	dirs := map[string]map[string]bool{"": {}} // directory → the names tracked in it
 	for _, e := range s.entries {
 		for name := e.Name; ; {
@@ -287,7 +289,7 @@ func (s *statusScan) scanWorktree() error {
 			firstErr = err
 		}
 	}
-	forEach(len(s.entries)+len(dirNames), func(i int) {
+	forEach(ctx, len(s.entries)+len(dirNames), func(i int) {
 		if i < len(s.entries) {
 			if err := s.checkEntry(s.entries[i]); err != nil {
 				fail(err)
@@ -299,6 +301,9 @@ func (s *statusScan) scanWorktree() error {
 			fail(err)
 		}
 	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	return firstErr
 }
 
@@ -554,14 +559,15 @@ func globalExcludesFile() string {
 }
 
 // forEach calls f for 0 ≤ i < n on a few goroutines: enough to keep every
-// CPU busy while others wait in the file system.
-func forEach(n int, f func(i int)) {
+// CPU busy while others wait in the file system. Once ctx is cancelled no
+// more calls start.
+func forEach(ctx context.Context, n int, f func(i int)) {
 	workers := min(2*runtime.GOMAXPROCS(0), n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+			for i := int(next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(next.Add(1) - 1) {
 				f(i)
 			}
 		})

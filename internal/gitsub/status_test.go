@@ -1,6 +1,7 @@
 package gitsub
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,7 +85,7 @@ func agree(t *testing.T, dir string, want []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, err := localChanges(r, dir)
+	ours, err := localChanges(context.Background(), r, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package project
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -47,10 +48,14 @@ func IsOutputDir(dir string) bool {
 	return false
 }
 
-// DirSize is the total size of the regular files under dir.
-func DirSize(dir string) int64 {
+// DirSize is the total size of the regular files under dir; cancelling
+// ctx stops the walk and returns ctx's error.
+func DirSize(ctx context.Context, dir string) (int64, error) {
 	var total int64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil {
 			return nil
 		}
@@ -61,7 +66,7 @@ func DirSize(dir string) int64 {
 		}
 		return nil
 	})
-	return total
+	return total, err
 }
 
 // BuildLogFile is the build log ipabr keeps in each output directory.

@@ -111,8 +111,9 @@ var uniqueOutputName = lazyregexp.New(`^[0-9]+-[A-Za-z0-9]{6}$`)
 // IsUniqueOutputName reports whether name is one NewUniqueOutput makes.
 func IsUniqueOutputName(name string) bool { return uniqueOutputName.MatchString(name) }
 
-// NewUniqueOutput creates output/<unix-time>-XXXXXX, the seed's recipe for
-// concurrent builds, and returns its absolute path.
+// NewUniqueOutput creates output/<unix-time>-XXXXXX, the original
+// ipa-buildroot README's recipe for concurrent builds, and returns its
+// absolute path.
 func (p *Project) NewUniqueOutput(now time.Time) (string, error) {
 	if err := os.MkdirAll(p.OutputRoot(), 0o755); err != nil {
 		return "", err

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 )
 
-// readmes explain each directory `ipabr init` creates, like the seed did.
+// readmes explain each directory `ipabr init` creates, as the original ipa-buildroot README did.
 var readmes = map[string]string{
 	"dl": `Download cache (BR2_DL_DIR)
 

@@ -171,7 +171,7 @@ var NICModels = map[string]string{
 	"rtl8139":        "rtl8139",
 }
 
-// NICModel resolves a --nic name; empty means e1000, what the seed used.
+// NICModel resolves a --nic name; empty means e1000, what the original ipa-buildroot README used.
 func NICModel(name string) (string, error) {
 	if name == "" {
 		return "e1000", nil

@@ -78,9 +78,15 @@ func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
 // StdinFd is the terminal descriptor behind In, or -1.
 func (s *IOStreams) StdinFd() int { return s.stdinFd }
 
-// ColorEnabled decides colour for stderr: NO_COLOR wins over everything,
-// then --color, and "auto" means only when stderr is a terminal.
-func (s *IOStreams) ColorEnabled() bool {
+// ColorEnabled decides colour for stderr (ColorEnabledFor).
+func (s *IOStreams) ColorEnabled() bool { return s.ColorEnabledFor(s.ErrOut) }
+
+// ColorEnabledFor decides colour for w, one of the streams: NO_COLOR wins
+// over everything, then --color, and "auto" means only when w is a
+// terminal. Each stream decides for itself: 'ipabr doctor > report.txt'
+// from a terminal colours stderr, not the file. Any other writer is not a
+// terminal.
+func (s *IOStreams) ColorEnabledFor(w io.Writer) bool {
 	if s.noColor {
 		return false
 	}
@@ -90,12 +96,22 @@ func (s *IOStreams) ColorEnabled() bool {
 	case ColorNever:
 		return false
 	}
-	return s.stderrTTY
+	switch w {
+	case s.ErrOut:
+		return s.stderrTTY
+	case s.Out:
+		return s.stdoutTTY
+	}
+	return false
 }
 
-// Styles returns colouring functions bound to the streams' colour decision.
-func (s *IOStreams) Styles() Styles {
-	on := s.ColorEnabled()
+// Styles returns colouring functions for text written to stderr.
+func (s *IOStreams) Styles() Styles { return s.StylesFor(s.ErrOut) }
+
+// StylesFor returns colouring functions for text written to w, one of the
+// streams (ColorEnabledFor).
+func (s *IOStreams) StylesFor(w io.Writer) Styles {
+	on := s.ColorEnabledFor(w)
 	mk := func(attrs ...color.Attribute) func(string) string {
 		c := color.New(attrs...)
 		if on {
@@ -114,7 +130,7 @@ func (s *IOStreams) Styles() Styles {
 	}
 }
 
-// Styles colour text for stderr.
+// Styles colour text for one stream.
 type Styles struct {
 	Error, Warning, Success, Bold, Faint func(string) string
 }

@@ -1,6 +1,9 @@
 package term
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 func TestColorEnabled(t *testing.T) {
 	cases := []struct {
@@ -38,5 +41,25 @@ func TestHumanBytes(t *testing.T) {
 		if got := HumanBytes(n); got != want {
 			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestColorPerStream: auto colours each stream that is a terminal, and
+// only that one; other writers are never terminals.
+func TestColorPerStream(t *testing.T) {
+	s, _, out, errOut := Test()
+	s.SetTTY(false, false, true)
+	if s.StylesFor(out).Error("x") != "x" || s.ColorEnabledFor(out) {
+		t.Error("stdout off a terminal is coloured")
+	}
+	if s.StylesFor(errOut).Error("x") == "x" {
+		t.Error("stderr on a terminal is not coloured")
+	}
+	s.SetTTY(false, true, false)
+	if !s.ColorEnabledFor(out) || s.ColorEnabledFor(errOut) {
+		t.Error("stdout on a terminal, stderr off: colour decided for the wrong stream")
+	}
+	if s.ColorEnabledFor(&bytes.Buffer{}) {
+		t.Error("a writer that is no stream is coloured")
 	}
 }

@@ -35,6 +35,15 @@ func (n Notifier) Detail(format string, a ...any) {
 	}
 }
 
+// Raw is where make's own output goes besides the log: stderr with
+// --verbose.
+func (n Notifier) Raw() io.Writer {
+	if n.Verbose {
+		return n.IO.ErrOut
+	}
+	return nil
+}
+
 // BuildDisplay shows a build: a live status line of the package steps
 // (redrawn every second on a terminal), make's raw output with --verbose,
 // and the log's tail when the build fails.
@@ -77,15 +86,6 @@ func (d *BuildDisplay) Progress(done, total int, step string) {
 	}
 }
 
-// Raw is where make's own output goes besides the log: stderr with
-// --verbose.
-func (d *BuildDisplay) Raw() io.Writer {
-	if d.Verbose {
-		return d.IO.ErrOut
-	}
-	return nil
-}
-
 // Stopped ends the live line.
 func (d *BuildDisplay) Stopped() {
 	select {
@@ -97,11 +97,16 @@ func (d *BuildDisplay) Stopped() {
 	d.line.Clear()
 }
 
-// Failed shows where a build failed, the last lines of its log (tail, at
-// most lines of them) and where the whole log is.
+// Failed shows where a build failed, the last lines of its log (tail,
+// lines of them; without colour, without escape sequences) and where the
+// whole log is.
 func (d *BuildDisplay) Failed(where, tail string, lines int, logShown, logPath string) {
 	w := d.IO.ErrOut
 	fmt.Fprintf(w, "%s build failed in %s\n", d.IO.Styles().Error("✗"), where)
+	if !d.IO.ColorEnabled() {
+		// Buildroot's ">>>" lines are in reverse video (tput smso).
+		tail = StripEscapes(tail)
+	}
 	if tail != "" {
 		fmt.Fprintf(w, "--- last %d lines of %s ---\n%s--- end of log ---\n", lines, logShown, tail)
 	}

@@ -38,16 +38,24 @@ type BuildObserver interface {
 	// Progress: a package step began; done of total packages are
 	// installed (total 0: unknown).
 	Progress(done, total int, step string)
-	// Raw receives make's own output besides the log; nil: the log only.
-	Raw() io.Writer
 	// Stopped: make has ended.
 	Stopped()
 	// Failed: the build failed in the package step where; tail holds the
-	// last lines (at most TailLines) of the log at logPath (logShown as
-	// shown to the user).
+	// last lines (lines of them, at most TailLines) of this run's part of
+	// the log at logPath (logShown as shown to the user), as make wrote
+	// them (escape sequences included).
 	Failed(where, tail string, lines int, logShown, logPath string)
 	// Succeeded: the build succeeded after elapsed.
 	Succeeded(elapsed time.Duration)
+}
+
+// logHeader starts a run's part of the build log: when, which ipabr
+// command, the make command line and the Buildroot it ran on.
+func (w *Workspace) logHeader(log io.Writer, command string, cmd process.Cmd) {
+	p := w.Settings.Project
+	version, _ := buildroot.Version(p.Buildroot)
+	fmt.Fprintf(log, "### %s ipabr %s: %s (Buildroot %s %s)\n",
+		w.Now().UTC().Format(time.RFC3339), command, cmd.String(), gitsub.Head(p.Buildroot), version)
 }
 
 // BuildResult is a build's outcome (the --json output).
@@ -83,13 +91,15 @@ func (w *Workspace) Build(ctx context.Context, args []string, obs BuildObserver)
 		return nil, errs.Failedf("opening the build log: %v", err)
 	}
 	defer lf.Close()
+	// This run's part of the log starts here; a failure shows only it.
+	runStart, err := lf.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, errs.Failedf("opening the build log: %v", err)
+	}
 	logw := bufio.NewWriterSize(lf, 256<<10)
 
 	cmd := w.Make.Cmd(args...)
-	p := w.Settings.Project
-	version, _ := buildroot.Version(p.Buildroot)
-	fmt.Fprintf(logw, "### %s ipabr build: %s (Buildroot %s %s)\n",
-		w.Now().UTC().Format(time.RFC3339), cmd.String(), gitsub.Head(p.Buildroot), version)
+	w.logHeader(logw, "build", cmd)
 
 	tr := &tracker{done: map[string]bool{}}
 	if obs.Live() {
@@ -122,7 +132,8 @@ func (w *Workspace) Build(ctx context.Context, args []string, obs BuildObserver)
 		return res, errs.As(errs.Interrupted, fmt.Errorf("build interrupted during %s; make's processes were stopped. Run 'ipabr build' again to continue (log: %s): %w", res.Where, rel, ctx.Err()))
 	case runErr != nil:
 		res.Status = "failed"
-		res.Tail, _ = tailOf(logPath, TailLines)
+		var lines int
+		res.Tail, lines, _ = tailOf(logPath, runStart, TailLines)
 		reason := "build failed in " + res.Where
 		if sig, ok := process.Signal(runErr); ok {
 			reason = fmt.Sprintf("make was killed by signal %d (%v)", int(sig), sig)
@@ -133,7 +144,7 @@ func (w *Workspace) Build(ctx context.Context, args []string, obs BuildObserver)
 		if r, full := diskFullReason(w, res.Tail, res.Where); full {
 			reason = r
 		}
-		obs.Failed(res.Where, res.Tail, TailLines, rel, logPath)
+		obs.Failed(res.Where, res.Tail, lines, rel, logPath)
 		return res, errs.WithDetail(errs.Failedf("%s; see %s", reason, rel), cmd.String())
 	case flushErr != nil:
 		return res, errs.Failedf("writing %s: %v", rel, flushErr)
@@ -233,26 +244,30 @@ func (w *Workspace) countPackages(ctx context.Context) int {
 	return len(info)
 }
 
-// tailOf returns the last n lines of the file at path.
-func tailOf(path string, n int) (string, error) {
+// tailOf returns the last lines, at most n, of the file at path from
+// offset start on (one run's part of the log), and how many it returned.
+func tailOf(path string, start int64, n int) (string, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	const window = 256 << 10
-	off := max(st.Size()-window, 0)
+	off := max(st.Size()-window, start, 0)
+	if off >= st.Size() {
+		return "", 0, nil
+	}
 	buf := make([]byte, st.Size()-off)
 	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
-		return "", err
+		return "", 0, err
 	}
 	lines := strings.SplitAfter(strings.TrimRight(string(buf), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return strings.Join(lines, "") + "\n", nil
+	return strings.Join(lines, "") + "\n", len(lines), nil
 }

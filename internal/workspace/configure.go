@@ -1,20 +1,27 @@
 package workspace
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ipabr/ipabr/internal/buildroot"
 	"github.com/ipabr/ipabr/internal/errs"
+	"github.com/ipabr/ipabr/internal/process"
 )
 
 // Load checks name against list-defconfigs and the output's current
-// configuration, then runs make NAME with its output on stderr and applies
-// the build-farm settings and the project's customisation
-// (ApplyCustomisation), which the defconfig does not hold. origin is where
-// name came from.
-func (w *Workspace) Load(ctx context.Context, stderr io.Writer, name string, origin errs.Origin, force bool) error {
+// configuration, then runs make NAME and applies the build-farm settings
+// and the project's customisation (ApplyCustomisation), which the
+// defconfig does not hold. make's output (kconfig's compiler lines among
+// it) goes to the build log and to Notes.Raw, not to the user: the note
+// says what runs. origin is where name came from.
+func (w *Workspace) Load(ctx context.Context, name string, origin errs.Origin, force bool) error {
 	if !buildroot.ValidDefconfigName(name) {
 		return errs.At(origin, errs.BadInputf("%q is not a defconfig name: give a name like openstack_ipa_defconfig, not a path ('ipabr list' shows them)", name))
 	}
@@ -38,7 +45,8 @@ func (w *Workspace) Load(ctx context.Context, stderr io.Writer, name string, ori
 			w.Rel(w.Dir), cfg.DefconfigName(), name)
 	}
 	start := time.Now()
-	if err := w.RunMake(ctx, stderr, stderr, name); err != nil {
+	w.Notes.Note("loading %s into %s", name, w.Rel(w.Dir))
+	if err := w.runLogged(ctx, "configure", name); err != nil {
 		return err
 	}
 	if err := w.ApplyFarm(ctx); err != nil {
@@ -53,7 +61,7 @@ func (w *Workspace) Load(ctx context.Context, stderr io.Writer, name string, ori
 // loaded says it did. A configured output gets the project's current
 // customisation (ApplyCustomisation): a password or user added since it
 // was configured.
-func (w *Workspace) Ensure(ctx context.Context, stderr io.Writer) (cfg *buildroot.Config, loaded bool, err error) {
+func (w *Workspace) Ensure(ctx context.Context) (cfg *buildroot.Config, loaded bool, err error) {
 	_, ok, err := w.Config()
 	if err != nil {
 		return nil, false, err
@@ -66,10 +74,41 @@ func (w *Workspace) Ensure(ctx context.Context, stderr io.Writer) (cfg *buildroo
 		return cfg, false, err
 	}
 	s := w.Settings
-	w.Notes.Note("%s has no configuration yet: loading %s", w.Rel(w.Dir), s.Defconfig)
-	if err := w.Load(ctx, stderr, s.Defconfig, s.Origin("defconfig"), false); err != nil {
+	w.Notes.Note("%s has no configuration yet", w.Rel(w.Dir))
+	if err := w.Load(ctx, s.Defconfig, s.Origin("defconfig"), false); err != nil {
 		return nil, false, err
 	}
 	cfg, err = w.RequireConfig()
 	return cfg, true, err
+}
+
+// runLogged runs make ARGS with its output appended to the build log,
+// under a header naming the ipabr command, and copied to Notes.Raw. A
+// failure names make's last line and the log.
+func (w *Workspace) runLogged(ctx context.Context, command string, args ...string) error {
+	logPath := filepath.Join(w.Dir, LogFile)
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return errs.Failedf("opening the build log: %v", err)
+	}
+	defer lf.Close()
+	c := w.Make.Cmd(args...)
+	w.logHeader(lf, command, c)
+	var out bytes.Buffer
+	sinks := []io.Writer{lf, &out}
+	if raw := w.Notes.Raw(); raw != nil {
+		sinks = append(sinks, raw)
+	}
+	c.Stdout = io.MultiWriter(sinks...)
+	c.Stderr = c.Stdout
+	c.Group = true
+	err = w.Runner.Run(ctx, c)
+	var pe *process.Error
+	if errors.As(err, &pe) {
+		pe.Stderr = out.String()
+	}
+	if err != nil {
+		return fmt.Errorf("%w (make's output: %s)", MakeFailure(err), w.Rel(logPath))
+	}
+	return nil
 }

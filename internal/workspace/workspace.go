@@ -32,6 +32,8 @@ type Notes interface {
 	Warn(format string, a ...any)
 	// Detail is only for --verbose.
 	Detail(format string, a ...any)
+	// Raw receives make's own output besides the log; nil: the log only.
+	Raw() io.Writer
 }
 
 // Silent drops every note.
@@ -40,6 +42,7 @@ type Silent struct{}
 func (Silent) Note(string, ...any)   {}
 func (Silent) Warn(string, ...any)   {}
 func (Silent) Detail(string, ...any) {}
+func (Silent) Raw() io.Writer        { return nil }
 
 // Workspace is an output directory with its lock held.
 type Workspace struct {

@@ -49,7 +49,8 @@ On success ipabr writes the CycloneDX SBOM OUTPUT/images/sbom.cdx.json
 (as 'ipabr sbom' does; a failure to is a warning), prints the files in
 OUTPUT/images with their sizes and sha256 sums and writes
 OUTPUT/images/SHA256SUMS. On failure it prints the
-failing package and step, the last 40 lines of the log and the log's path, and
+failing package and step, the last 40 lines of this run's part of the log
+(without escape sequences unless colour is on) and the log's path, and
 exits 1. Ctrl-C or SIGTERM stops make's whole process group and exits 130;
 rerunning continues where Buildroot's stamps allow.
 
@@ -81,7 +82,7 @@ the lock first if the package index answers; when it does not (or with
 			return runBuild(opts)
 		},
 	}
-	cmd.Flags().IntVarP(&opts.Jobs, "jobs", "j", 0, "top-level make jobs (needs BR2_PER_PACKAGE_DIRECTORIES=y)")
+	cmd.Flags().VarP((*cmdutil.Count)(&opts.Jobs), "jobs", "j", "top-level make jobs, 1 or more (needs BR2_PER_PACKAGE_DIRECTORIES=y)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as a JSON object")
 	cmd.Flags().BoolVarP(&opts.KeepGoing, "keep-going", "k", false, "keep building other packages after a failure (make -k)")
 	cmd.Flags().BoolVar(&opts.Unique, "unique", false, "build in a fresh output/UNIXTIME-XXXXXX")
@@ -91,9 +92,6 @@ the lock first if the package index answers; when it does not (or with
 
 func runBuild(opts *Options) error {
 	f := opts.Factory
-	if opts.Jobs < 0 {
-		return errs.At(errs.Flag("--jobs"), errs.BadInputf("must be 1 or more, not %d", opts.Jobs))
-	}
 	s, err := f.Settings()
 	if err != nil {
 		return err
@@ -103,9 +101,12 @@ func runBuild(opts *Options) error {
 		return err
 	}
 	defer w.Close()
-	cfg, _, err := w.Ensure(opts.Context, f.IOStreams.ErrOut)
+	cfg, _, err := w.Ensure(opts.Context)
 	if err != nil {
 		return err
+	}
+	if opts.Jobs > 0 && !cfg.Enabled("BR2_PER_PACKAGE_DIRECTORIES") {
+		return errs.At(errs.Flag("--jobs"), errs.BadInputf("needs BR2_PER_PACKAGE_DIRECTORIES=y: without per-package directories Buildroot's top-level make must run serially (it already builds each package with BR2_JLEVEL jobs); enable it with 'ipabr menuconfig' (Build options) or drop --jobs"))
 	}
 	// The agent's lock: made first when the series has none.
 	if !opts.Offline {
@@ -120,9 +121,6 @@ func runBuild(opts *Options) error {
 	}
 	var args []string
 	if opts.Jobs > 0 {
-		if !cfg.Enabled("BR2_PER_PACKAGE_DIRECTORIES") {
-			return errs.At(errs.Flag("--jobs"), errs.BadInputf("needs BR2_PER_PACKAGE_DIRECTORIES=y: without per-package directories Buildroot's top-level make must run serially (it already builds each package with BR2_JLEVEL jobs); enable it with 'ipabr menuconfig' (Build options) or drop --jobs"))
-		}
 		args = append(args, fmt.Sprintf("-j%d", opts.Jobs))
 	}
 	if opts.KeepGoing {

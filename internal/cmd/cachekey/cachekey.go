@@ -84,7 +84,7 @@ func runCacheKey(opts *Options) error {
 	}
 	var keys []*cachekey.Key
 	for _, k := range kinds {
-		key, err := cachekey.Compute(k, cachekey.Options{Project: s.Project, Pin: sub.Commit.String(), Defconfig: s.Defconfig})
+		key, err := cachekey.Compute(opts.Factory.Context, k, cachekey.Options{Project: s.Project, Pin: sub.Commit.String(), Defconfig: s.Defconfig})
 		if err != nil {
 			return errs.BadInputf("cache key for %s: %v", k, err)
 		}

@@ -73,7 +73,7 @@ func runConfigure(opts *Options) error {
 		return err
 	}
 	defer w.Close()
-	if err := w.Load(opts.Context, f.IOStreams.ErrOut, name, origin, opts.Force); err != nil {
+	if err := w.Load(opts.Context, name, origin, opts.Force); err != nil {
 		return err
 	}
 	fmt.Fprintf(f.IOStreams.Out, "%s configured from %s\n", w.Rel(w.Dir), name)

@@ -30,12 +30,13 @@ type Options struct {
 	FileExists func(string) bool
 	// Python is the host interpreter whose pip `ipabr ipa lock` runs.
 	Python string
+	JSON   bool
 }
 
 // NewCmdDoctor builds the command; runF replaces runDoctor in tests.
 func NewCmdDoctor(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Runner: f.Runner, LookPath: f.LookPath, FileExists: f.FileExists}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the host for Buildroot's build dependencies",
 		Long: `Check the host for every program Buildroot 2026.02 requires (its
@@ -43,7 +44,9 @@ support/dependencies/dependencies.sh), the ncurses headers menuconfig needs,
 QEMU for 'ipabr qemu', and pip 22.2 or newer for the Python 'ipabr ipa lock'
 runs (ipa.python, else python3). Prints each with its version, then the
 apt-get (Debian, Ubuntu) and dnf (Fedora) command that installs exactly what
-is missing. Exits 1 when something mandatory is missing or too old.`,
+is missing. Exits 1 when something mandatory is missing or too old.
+--json prints an array of objects instead (name, mandatory, found, version,
+of, min, status: ok, missing or too old), with the same exit code.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
@@ -54,6 +57,30 @@ is missing. Exits 1 when something mandatory is missing or too old.`,
 			return runDoctor(opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the checks as a JSON array")
+	return cmd
+}
+
+// checked is one result as --json shows it.
+type checked struct {
+	Name      string `json:"name"`
+	Mandatory bool   `json:"mandatory"`
+	Status    string `json:"status"` // ok, missing, too old
+	Found     string `json:"found"`
+	Version   string `json:"version"`
+	Of        string `json:"of,omitempty"`
+	Min       string `json:"min,omitempty"`
+}
+
+func (r Result) checked() checked {
+	c := checked{Name: r.Req.Name, Mandatory: r.Req.Mandatory, Status: "ok", Found: r.Found, Version: r.Version, Of: r.Of, Min: r.Req.Min}
+	switch {
+	case r.TooOld:
+		c.Status = "too old"
+	case r.Found == "":
+		c.Status = "missing"
+	}
+	return c
 }
 
 // Requirement is one thing the host needs.
@@ -199,9 +226,15 @@ func compareVersions(a, b string) int {
 }
 
 func runDoctor(opts *Options) error {
-	st := opts.IO.Styles()
+	st := opts.IO.StylesFor(opts.IO.Out)
 	results := Check(opts.Context, opts)
-	var missingMandatory int
+	if opts.JSON {
+		out := make([]checked, 0, len(results))
+		for _, r := range results {
+			out = append(out, r.checked())
+		}
+		return cmdutil.PrintJSONResult(opts.IO.Out, out, missingError(results))
+	}
 	apt, dnf := map[string]bool{}, map[string]bool{}
 	var fixes []string
 	for _, r := range results {
@@ -237,9 +270,6 @@ func runDoctor(opts *Options) error {
 			} else {
 				apt[r.Req.Apt], dnf[r.Req.Dnf] = true, true
 			}
-			if r.Req.Mandatory {
-				missingMandatory++
-			}
 		}
 		fmt.Fprintf(opts.IO.Out, "%s  %-16s %s\n", mark, r.Req.Name, note)
 	}
@@ -250,8 +280,19 @@ func runDoctor(opts *Options) error {
 	for _, fix := range fixes {
 		fmt.Fprintf(opts.IO.Out, "\n%s\n", fix)
 	}
-	if missingMandatory > 0 {
-		return errs.Failedf("%d required dependenc%s missing or too old", missingMandatory, map[bool]string{true: "y is", false: "ies are"}[missingMandatory == 1])
+	return missingError(results)
+}
+
+// missingError is the failure when mandatory requirements are not met.
+func missingError(results []Result) error {
+	n := 0
+	for _, r := range results {
+		if r.Req.Mandatory && !r.OK() {
+			n++
+		}
+	}
+	if n > 0 {
+		return errs.Failedf("%d required dependenc%s missing or too old", n, map[bool]string{true: "y is", false: "ies are"}[n == 1])
 	}
 	return nil
 }

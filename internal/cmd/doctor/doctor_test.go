@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -162,5 +163,44 @@ func TestCompareVersions(t *testing.T) {
 		if got := compareVersions(c.a, c.b); got != c.want {
 			t.Errorf("compareVersions(%s, %s) = %d, want %d", c.a, c.b, got, c.want)
 		}
+	}
+}
+
+// TestDoctorColourPerStream: 'ipabr doctor > report.txt' from a terminal
+// writes no escape codes into the file; with stdout on the terminal the
+// marks are coloured.
+func TestDoctorColourPerStream(t *testing.T) {
+	for _, stdoutTTY := range []bool{false, true} {
+		opts, io := host(t, []string{"rsync"}, nil)
+		io.SetTTY(true, stdoutTTY, true)
+		if err := runDoctor(opts); err == nil {
+			t.Fatal("runDoctor succeeded without rsync")
+		}
+		out := io.Out.(interface{ String() string }).String()
+		if got := strings.Contains(out, "\x1b["); got != stdoutTTY {
+			t.Errorf("stdout a terminal: %v; escape codes in the report: %v\n%q", stdoutTTY, got, out)
+		}
+	}
+}
+
+// TestDoctorJSON: --json lists every check with its status and keeps the
+// exit code.
+func TestDoctorJSON(t *testing.T) {
+	opts, io := host(t, []string{"rsync"}, map[string]string{"git": "git version 1.9.1"})
+	opts.JSON = true
+	err := runDoctor(opts)
+	if cmdutil.ExitCode(err) != cmdutil.ExitFailure {
+		t.Fatalf("exit code %d, want 1 (err %v)", cmdutil.ExitCode(err), err)
+	}
+	var got []checked
+	if err := json.Unmarshal(io.Out.(interface{ Bytes() []byte }).Bytes(), &got); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	status := map[string]string{}
+	for _, c := range got {
+		status[c.Name] = c.Status
+	}
+	if len(got) < len(Requirements) || status["rsync"] != "missing" || status["git"] != "too old" || status["make"] != "ok" {
+		t.Errorf("checks: %+v", got)
 	}
 }

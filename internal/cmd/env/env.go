@@ -1,5 +1,6 @@
 // Package env implements `ipabr env`: the BR2_* variables as shell exports,
-// so the seed's manual make workflow keeps working.
+// so the manual make workflow of the original ipa-buildroot README keeps
+// working.
 package env
 
 import (

@@ -29,6 +29,19 @@ type Options struct {
 	URL   string
 	Depth int
 	Force bool
+	JSON  bool
+}
+
+// Result is what init prints with --json.
+type Result struct {
+	Buildroot    string   `json:"buildroot"` // the checkout, relative to the project
+	Commit       string   `json:"commit"`    // the pin
+	Version      string   `json:"version"`   // Buildroot's BR2_VERSION there
+	AlreadyAtPin bool     `json:"already_at_pin"`
+	Method       string   `json:"method"` // how the commit was obtained; "" when already at the pin
+	URL          string   `json:"url"`
+	Seconds      float64  `json:"seconds"`
+	Created      []string `json:"created"` // directories made, relative to the project
 }
 
 // NewCmdInit builds the command; runF replaces runInit in tests.
@@ -43,7 +56,15 @@ submodule in .git/config so plain git agrees. When the server refuses to
 serve a commit by id, ipabr fetches a tag or branch that contains it.
 
 A second run is offline and changes nothing. A buildroot/ with local changes
-or at another commit is never overwritten without --force.`,
+or at another commit is never overwritten without --force.
+
+Ctrl-C or SIGTERM stops init at once with exit 130. An interrupted first
+fetch or checkout leaves the project as it was; an interrupted --force
+checkout is finished by the next 'ipabr init', without --force.
+
+--json prints the result as one object on stdout (buildroot, commit,
+version, already_at_pin, method, url, seconds, created: the directories
+made, [] when none); progress still goes to stderr.`,
 		Example: `  ipabr init
   ipabr init --url https://mirror.example.com/buildroot.git`,
 		Args: cobra.NoArgs,
@@ -58,6 +79,7 @@ or at another commit is never overwritten without --force.`,
 	cmd.Flags().StringVar(&opts.URL, "url", "", "fetch from this URL instead of .gitmodules' (config buildroot.url, env IPABR_BUILDROOT_URL)")
 	cmd.Flags().IntVar(&opts.Depth, "depth", 1, "commits of history to fetch")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "discard local changes or another checkout in buildroot/")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as a JSON object")
 	return cmd
 }
 
@@ -81,17 +103,24 @@ func runInit(opts *Options) error {
 	if url == "" {
 		url = s.BuildrootURL
 	}
-	st := opts.IO.Styles()
+	st := opts.IO.StylesFor(opts.IO.Out)
 	sync := gitsub.SyncOptions{URL: url, Depth: opts.Depth, Force: opts.Force}
 	if !s.Quiet {
 		sync.Progress = term.RemoteProgress(opts.IO.ErrOut, opts.IO.IsStderrTTY(), "  remote: ")
 		sync.OnFetch = func(url string) { opts.log(s, "Fetching Buildroot %s from %s", sub.Commit, url) }
 	}
 	start := opts.Now()
+	if !s.Quiet {
+		sync.OnCheckout = func(files int) { opts.log(s, "Checking out %d files in %s/", files, p.Rel(p.Buildroot)) }
+	}
 	res, err := gitsub.Sync(opts.Context, p.Root, sub, sync)
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return err
+		if errors.Is(err, context.Canceled) || opts.Context.Err() != nil {
+			why := context.Cause(opts.Context)
+			if why == nil {
+				why = err
+			}
+			return errs.As(errs.Interrupted, fmt.Errorf("init interrupted (%v); run 'ipabr init' again to fetch and check out Buildroot (no --force needed)", why))
 		}
 		return errs.Failedf("%v", err)
 	}
@@ -100,14 +129,23 @@ func runInit(opts *Options) error {
 		return errs.Failedf("%v", err)
 	}
 	version, _ := buildroot.Version(p.Buildroot)
+	r := Result{
+		Buildroot: p.Rel(p.Buildroot), Commit: sub.Commit.String(), Version: version,
+		AlreadyAtPin: res.AlreadyAtPin, Method: res.Method, URL: res.URL,
+		Seconds: opts.Now().Sub(start).Seconds(), Created: []string{},
+	}
+	for _, d := range created {
+		r.Created = append(r.Created, p.Rel(d))
+		opts.log(s, "created %s/", p.Rel(d))
+	}
+	if opts.JSON {
+		return cmdutil.PrintJSON(opts.IO.Out, r)
+	}
 	if res.AlreadyAtPin {
 		fmt.Fprintf(opts.IO.Out, "Buildroot is already at the pin %s (%s); nothing fetched.\n", sub.Commit, version)
 	} else {
 		fmt.Fprintf(opts.IO.Out, "%s Buildroot %s (%s) checked out in %s [%s, %.1fs]\n",
-			st.Success("✓"), sub.Commit, version, p.Rel(p.Buildroot), res.Method, opts.Now().Sub(start).Seconds())
-	}
-	for _, d := range created {
-		opts.log(s, "created %s/", p.Rel(d))
+			st.Success("✓"), sub.Commit, version, r.Buildroot, res.Method, r.Seconds)
 	}
 	return nil
 }

@@ -142,7 +142,7 @@ func runLock(opts *LockOptions) error {
 		return err
 	}
 	w := f.IOStreams.Out
-	mark := f.IOStreams.Styles().Success("✓")
+	mark := f.IOStreams.StylesFor(w).Success("✓")
 	if opts.Check {
 		fmt.Fprintf(w, "%s the lock of OpenStack %s matches its inputs: ironic-python-agent %s and %d more wheels\n",
 			mark, res.Series, res.Lock.IPAVersion, len(res.Lock.Wheels)-1)

@@ -61,7 +61,7 @@ func runUse(opts *UseOptions) error {
 		return err
 	}
 	defer w.Close()
-	cfg, _, err := w.Ensure(opts.Context, f.IOStreams.ErrOut)
+	cfg, _, err := w.Ensure(opts.Context)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func runUse(opts *UseOptions) error {
 	if !s.Quiet {
 		fmt.Fprint(f.IOStreams.ErrOut, buildroot.FormatChanges(w.Rel(w.ConfigFile()), changes))
 	}
-	fmt.Fprintf(out, "%s %s: ironic-python-agent from OpenStack %s\n", f.IOStreams.Styles().Success("✓"), w.Rel(w.Dir), opts.Series)
+	fmt.Fprintf(out, "%s %s: ironic-python-agent from OpenStack %s\n", f.IOStreams.StylesFor(out).Success("✓"), w.Rel(w.Dir), opts.Series)
 	p := s.Project
 	if ipa.HasLock(p.External, opts.Series) {
 		if lock, err := ipa.ReadLock(p.External, opts.Series); err == nil {

@@ -67,7 +67,7 @@ func runList(opts *Options) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(defs)
 	}
-	st := opts.IO.Styles()
+	st := opts.IO.StylesFor(opts.IO.Out)
 	for _, d := range defs {
 		mark := "  "
 		if d.External {

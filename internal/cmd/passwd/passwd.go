@@ -145,7 +145,7 @@ func runPasswd(opts *Options) error {
 		}
 		fmt.Fprintf(ios.Out, "stored the root password hash in %s (mode 0600, ignored by git)\n", p.Rel(file))
 	}
-	if out != nil {
+	if out != nil && !s.Quiet {
 		fmt.Fprint(ios.Out, buildroot.FormatChanges(out.Rel(out.ConfigFile()), changes))
 	}
 	if s.Quiet || (opts.Disable && !removed && len(changes) == 0) {

@@ -451,7 +451,7 @@ func (opts *Options) check(s *config.Settings, cfg qemu.Config, timeout time.Dur
 	if err != nil {
 		return opts.checkFailure(err)
 	}
-	st := opts.IO.Styles()
+	st := opts.IO.StylesFor(opts.IO.Out)
 	fmt.Fprintf(opts.IO.Out, "%s Agent answered on %s after %.1fs (%s; %s)\n",
 		st.Success("✓"), res.URL, res.Elapsed.Seconds(), res.Answer.Describe(), strings.ToUpper(cfg.Accel))
 	return nil

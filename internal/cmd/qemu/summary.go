@@ -23,7 +23,7 @@ var phaseLabels = map[qemu.Phase]string{
 // printSummary prints a proven agent: when each phase ended and what the
 // agent reported.
 func printSummary(io *term.IOStreams, r *qemu.Report) {
-	st := io.Styles()
+	st := io.StylesFor(io.Out)
 	total, _ := r.At(qemu.PhaseAgent)
 	fmt.Fprintf(io.Out, "%s Agent proven in %.1fs under %s (%s): inventory, lookup, heartbeat, status and clean steps\n",
 		st.Success("✓"), total.Seconds(), strings.ToUpper(r.Accelerator), strings.ToUpper(r.Firmware))

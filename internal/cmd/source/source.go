@@ -73,7 +73,7 @@ func runSource(opts *Options) error {
 		return err
 	}
 	defer w.Close()
-	cfg, loaded, err := w.Ensure(ctx, f.IOStreams.ErrOut)
+	cfg, loaded, err := w.Ensure(ctx)
 	if err != nil {
 		return err
 	}

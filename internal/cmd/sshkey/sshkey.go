@@ -26,6 +26,7 @@ type Options struct {
 
 	File        string // add: a key file, or "-" for standard input
 	Fingerprint string // remove
+	JSON        bool   // list
 }
 
 // NewCmdSSHKey builds the ssh-key command group.
@@ -72,10 +73,13 @@ func NewCmdAdd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 // NewCmdList builds `ssh-key list`; runF replaces runList in tests.
 func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{Factory: f}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List root's authorized keys: type, SHA256 fingerprint, comment",
-		Args:  cobra.NoArgs,
+		Long: `List root's authorized keys: type, SHA256 fingerprint and comment (with the
+key's options). --json prints an array of objects (type, fingerprint,
+comment, options), [] for none.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
 			if runF != nil {
@@ -84,6 +88,8 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			return runList(opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the keys as a JSON array")
+	return cmd
 }
 
 // NewCmdRemove builds `ssh-key remove`; runF replaces runRemove in tests.
@@ -153,6 +159,14 @@ func runAdd(opts *Options) error {
 // TakesEffect says when an overlay change reaches the image.
 const TakesEffect = "It takes effect at the next 'ipabr build': target finalisation only (the overlay is copied again; no package is rebuilt)."
 
+// listedKey is one key as list --json shows it.
+type listedKey struct {
+	Type        string   `json:"type"`
+	Fingerprint string   `json:"fingerprint"`
+	Comment     string   `json:"comment"`
+	Options     []string `json:"options"`
+}
+
 func runList(opts *Options) error {
 	f := opts.Factory
 	s, err := f.Settings()
@@ -163,6 +177,13 @@ func runList(opts *Options) error {
 	keys, err := file.List()
 	if err != nil {
 		return err
+	}
+	if opts.JSON {
+		listed := make([]listedKey, 0, len(keys))
+		for _, k := range keys {
+			listed = append(listed, listedKey{Type: k.Type(), Fingerprint: k.Fingerprint(), Comment: k.Comment, Options: append([]string{}, k.Options...)})
+		}
+		return cmdutil.PrintJSON(f.IOStreams.Out, listed)
 	}
 	if len(keys) == 0 {
 		if !s.Quiet {

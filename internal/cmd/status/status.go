@@ -103,8 +103,11 @@ func runStatus(opts *Options) error {
 	// ccache's statistics come from another process; read them meanwhile.
 	ccache := make(chan *CCacheRep, 1)
 	go func() { ccache <- ccacheState(opts.Context, opts, s) }()
-	rep := Collect(s.Project)
+	rep, err := Collect(opts.Context, s.Project)
 	rep.CCache = <-ccache
+	if err != nil {
+		return err
+	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
@@ -114,10 +117,14 @@ func runStatus(opts *Options) error {
 	return nil
 }
 
-// Collect gathers the report; it never fails, it reports what it finds.
-func Collect(p *project.Project) Report {
+// Collect gathers the report; it reports what it finds and fails only
+// when ctx is cancelled.
+func Collect(ctx context.Context, p *project.Project) (Report, error) {
 	rep := Report{Root: p.Root}
-	rep.Buildroot = buildrootState(p)
+	rep.Buildroot = buildrootState(ctx, p)
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
 	rep.External.Path = p.External
 	if name, err := buildroot.ExternalName(p.External); err == nil {
 		rep.External.Name = name
@@ -126,12 +133,16 @@ func Collect(p *project.Project) Report {
 		rep.Outputs = append(rep.Outputs, outputState(d, d == p.Output))
 	}
 	for _, c := range []struct{ name, path string }{{"dl", p.DL}, {"ccache", p.CCache}} {
-		rep.Caches = append(rep.Caches, CacheRep{Name: c.name, Path: c.path, Bytes: project.DirSize(c.path)})
+		size, err := project.DirSize(ctx, c.path)
+		if err != nil {
+			return rep, err
+		}
+		rep.Caches = append(rep.Caches, CacheRep{Name: c.name, Path: c.path, Bytes: size})
 	}
-	return rep
+	return rep, nil
 }
 
-func buildrootState(p *project.Project) BuildrootRep {
+func buildrootState(ctx context.Context, p *project.Project) BuildrootRep {
 	b := BuildrootRep{Path: p.Buildroot, State: "unknown"}
 	sub, err := gitsub.Read(p.Root)
 	if err != nil {
@@ -139,7 +150,7 @@ func buildrootState(p *project.Project) BuildrootRep {
 		return b
 	}
 	b.Pinned = sub.Commit.String()
-	st, err := gitsub.Inspect(p.Root, sub)
+	st, err := gitsub.Inspect(ctx, p.Root, sub)
 	if err != nil {
 		b.PinError = err.Error()
 		return b
@@ -183,8 +194,8 @@ func outputState(dir string, current bool) OutputRep {
 }
 
 func print(io *term.IOStreams, p *project.Project, rep Report) {
-	st := io.Styles()
 	w := io.Out
+	st := io.StylesFor(w)
 	fmt.Fprintf(w, "Project:    %s\n", rep.Root)
 	b := rep.Buildroot
 	switch b.State {

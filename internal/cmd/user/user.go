@@ -36,6 +36,7 @@ type Options struct {
 	SSHKey        string
 	PasswordStdin bool
 	Shell         string
+	JSON          bool
 }
 
 // NewCmdUser builds the user command group.
@@ -106,11 +107,19 @@ the image already has (root, sshd, nobody, systemd-*, ...).`,
 
 // NewCmdList builds `user list`; runF replaces runList in tests.
 func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	return newCmd(f, runF, runList, &cobra.Command{
+	opts := &Options{Factory: f}
+	cmd := newCmd(f, runF, runList, &cobra.Command{
 		Use:   "list",
 		Short: "List the users of the users table (passwords are never shown)",
-		Args:  cobra.NoArgs,
-	}, &Options{Factory: f})
+		Long: `List the users of the users table: name, uid, groups, home, shell, the
+state of the password (never the password or its hash) and how many SSH keys
+authorise them. A user with neither a password nor a key cannot log in.
+--json prints an array of objects (name, uid, groups, home, shell, password,
+ssh_keys; uid -1 or -2: a system or user id Buildroot chooses), [] for none.`,
+		Args: cobra.NoArgs,
+	}, opts)
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the users as a JSON array")
+	return cmd
 }
 
 // NewCmdRemove builds `user remove`; runF replaces runRemove in tests.
@@ -292,7 +301,9 @@ func wire(opts *Options, w *workspace.Workspace) error {
 		fmt.Fprintf(out, "%s already uses %s (%s)\n", cfgFile, w.Rel(workspace.UsersTable(w.Settings.Project)), workspace.SymUsersTables)
 		return nil
 	}
-	fmt.Fprint(out, buildroot.FormatChanges(cfgFile, changes))
+	if !w.Settings.Quiet {
+		fmt.Fprint(out, buildroot.FormatChanges(cfgFile, changes))
+	}
 	return nil
 }
 
@@ -326,6 +337,17 @@ func runApply(opts *Options) error {
 	return nil
 }
 
+// listedUser is one user as list shows it.
+type listedUser struct {
+	Name     string   `json:"name"`
+	UID      int      `json:"uid"`
+	Groups   []string `json:"groups"`
+	Home     string   `json:"home"`
+	Shell    string   `json:"shell"`
+	Password string   `json:"password"`
+	SSHKeys  int      `json:"ssh_keys"`
+}
+
 func runList(opts *Options) error {
 	f := opts.Factory
 	s, err := f.Settings()
@@ -339,6 +361,23 @@ func runList(opts *Options) error {
 	}
 	users := table.Users()
 	e := f.IOStreams.ErrOut
+	listed := make([]listedUser, 0, len(users))
+	for _, u := range users {
+		lu := listedUser{Name: u.Name, UID: u.UID, Groups: append([]string{}, u.Groups...), Home: u.Home, Shell: u.Shell}
+		if kf, err := image.UserAuthorizedKeys(p.Overlay(), u.Home); err == nil && u.Home != "-" {
+			if ks, err := kf.List(); err == nil {
+				lu.SSHKeys = len(ks)
+			}
+		}
+		lu.Password = u.PasswordState()
+		if u.Password == image.PasswordNoLogin && lu.SSHKeys == 0 {
+			lu.Password = "none, and no SSH key: cannot log in"
+		}
+		listed = append(listed, lu)
+	}
+	if opts.JSON {
+		return cmdutil.PrintJSON(f.IOStreams.Out, listed)
+	}
 	if len(users) == 0 {
 		if !s.Quiet {
 			fmt.Fprintf(e, "no users in %s; add one with 'ipabr user add NAME'\n", p.Rel(workspace.UsersTable(p)))
@@ -347,18 +386,15 @@ func runList(opts *Options) error {
 	}
 	tw := tabwriter.NewWriter(f.IOStreams.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tUID\tGROUPS\tHOME\tSHELL\tPASSWORD\tSSH KEYS")
-	for _, u := range users {
-		groups := "-"
+	for _, u := range listed {
+		groups, keys := "-", "-"
 		if len(u.Groups) > 0 {
 			groups = strings.Join(u.Groups, ",")
 		}
-		keys := "-"
-		if kf, err := image.UserAuthorizedKeys(p.Overlay(), u.Home); err == nil && u.Home != "-" {
-			if ks, err := kf.List(); err == nil && len(ks) > 0 {
-				keys = strconv.Itoa(len(ks))
-			}
+		if u.SSHKeys > 0 {
+			keys = strconv.Itoa(u.SSHKeys)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, id(u.UID), groups, u.Home, u.Shell, u.PasswordState(), keys)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, id(u.UID), groups, u.Home, u.Shell, u.Password, keys)
 	}
 	tw.Flush()
 	if s.Quiet {
