@@ -12,7 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,6 +43,7 @@ type env struct {
 	f        *cmdutil.Factory
 	out, err *bytes.Buffer
 	quiet    bool
+	ctx      context.Context // nil: context.Background()
 }
 
 func repoRoot(t *testing.T) string {
@@ -154,7 +157,11 @@ func (e *env) run(args ...string) int {
 	cmd.SetOut(e.out)
 	cmd.SetErr(e.err)
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	err := cmd.ExecuteContext(context.Background())
+	ctx := e.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	err := cmd.ExecuteContext(ctx)
 	if err != nil {
 		fmt.Fprintf(e.err, "error: %v\n", err)
 	}
@@ -607,5 +614,60 @@ func TestLockDoesNotChurnOrFloat(t *testing.T) {
 	// No lock at all: --check says so.
 	if code := e.run("lock", "--release", "master", "--check"); code != cmdutil.ExitFailure || !strings.Contains(e.err.String(), "has no lock to check") {
 		t.Errorf("--check without a lock: exit %d\n%s", code, e.err)
+	}
+}
+
+// TestLockInterrupted: Ctrl-C while pip resolves stops the lock at once:
+// exit 130, pip's process gone, no temporary directory left and the
+// previous lock (none here) untouched.
+func TestLockInterrupted(t *testing.T) {
+	e := newEnv(t)
+	e.world()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	pidFile := filepath.Join(t.TempDir(), "pip.pid")
+	// pip answers its version checks; the resolution itself hangs, as a
+	// slow index would make it.
+	wrapper := filepath.Join(t.TempDir(), "python")
+	writeFile(t, wrapper, "#!/bin/sh\ncase \" $* \" in *' install '*) echo $$ >'"+pidFile+"'; exec sleep 300;; esac\nexec '"+py+"' \"$@\"\n")
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.ctx = ctx
+	go func() {
+		for {
+			if data, err := os.ReadFile(pidFile); err == nil && len(bytes.TrimSpace(data)) > 0 {
+				cancel()
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	if code := e.run("lock", "--release", "2026.1", "--python", wrapper); code != cmdutil.ExitInterrupted {
+		t.Fatalf("interrupted lock: exit %d, want %d", code, cmdutil.ExitInterrupted)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	if pid <= 0 || syscall.Kill(pid, 0) == nil {
+		t.Errorf("pip (pid %d) still runs after the interruption", pid)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "ipabr-lock-*")); len(left) > 0 {
+		t.Errorf("temporary directories left behind: %v", left)
+	}
+	if files := e.lockFiles("2026.1"); len(files) != 0 {
+		t.Errorf("an interrupted lock wrote %v", files)
 	}
 }
