@@ -23,13 +23,8 @@ import (
 // initialised through ipabr itself.
 func fakeProject(t *testing.T) string {
 	t.Helper()
-	work := t.TempDir()
-	commits, err := testenv.MakeFakeBuildrootRepo(filepath.Join(work, "br"))
+	dir, err := testenv.MakeFakeProject(t.TempDir())
 	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(work, "proj")
-	if err := testenv.MakeProject(dir, commits.Tagged, filepath.Join(work, "br")); err != nil {
 		t.Fatal(err)
 	}
 	if out, code := runIpabr(dir, "-q", "init"); code != 0 {

@@ -17,13 +17,8 @@ import (
 // fetched from a local path.
 func syncProject(t *testing.T) (string, *Submodule) {
 	t.Helper()
-	work := t.TempDir()
-	commits, err := testenv.MakeFakeBuildrootRepo(filepath.Join(work, "br"))
+	dir, err := testenv.MakeFakeProject(t.TempDir())
 	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(work, "proj")
-	if err := testenv.MakeProject(dir, commits.Tagged, filepath.Join(work, "br")); err != nil {
 		t.Fatal(err)
 	}
 	sub, err := Read(dir)

@@ -109,6 +109,19 @@ func MakeFakeBuildrootRepo(dir string) (FakeBuildrootCommits, error) {
 	return c, nil
 }
 
+// MakeFakeProject makes, under work, the fake Buildroot repository (br)
+// and a project (proj) pinned to its tagged commit and naming it as the
+// submodule's URL; it returns the project's directory.
+func MakeFakeProject(work string) (string, error) {
+	br := filepath.Join(work, "br")
+	commits, err := MakeFakeBuildrootRepo(br)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(work, "proj")
+	return dir, MakeProject(dir, commits.Tagged, br)
+}
+
 // MakeProject creates an ipabr project repository at dir whose buildroot
 // gitlink is pin and whose .gitmodules names url.
 func MakeProject(dir, pin, url string) error {
