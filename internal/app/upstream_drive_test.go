@@ -163,22 +163,29 @@ func TestUpstreamMenuconfigPTY(t *testing.T) {
 	defer ptmx.Close()
 	var screen lockedBuffer
 	go func() { _, _ = copyAll(&screen, ptmx) }()
-	// sendAndWait types keys and waits until what appears in what the
-	// screen shows after them, or with what "" until the screen changes
-	// at all: mconf reads its input in order and redraws after each key,
-	// so each wait proves the keys before it were taken. (ncurses sends
-	// only the cells that change, so a text shown again may not arrive
-	// whole.)
+	// sendAndWait types keys and waits for the screen: until it shows
+	// what (if not "") among what arrived after them and has then stayed
+	// still for a moment, so that mconf has drawn its new dialog and waits
+	// for a key (a dialog may drop keys typed before it was drawn). ncurses
+	// sends only the cells that change, so a text shown again may not
+	// arrive whole: the steps that only redraw wait for any change.
 	sendAndWait := func(keys, what string) {
 		t.Helper()
 		mark := len(screen.String())
 		_, _ = ptmx.Write([]byte(keys))
 		deadline := time.Now().Add(90 * time.Second)
+		seen, last, still := false, -1, 0
 		for time.Now().Before(deadline) {
-			shown := screen.String()[mark:]
-			if what == "" && shown != "" || what != "" && strings.Contains(plain(shown), what) {
-				return
+			shown := screen.String()
+			seen = seen || (what == "" && len(shown) > mark) || (what != "" && strings.Contains(plain(shown[mark:]), what))
+			if seen && len(shown) == last {
+				if still++; still >= 6 {
+					return
+				}
+			} else {
+				still = 0
 			}
+			last = len(shown)
 			time.Sleep(50 * time.Millisecond)
 		}
 		t.Fatalf("menuconfig never showed %q after %q; screen tail:\n%s", what, keys, tail(plain(screen.String()), 3000))

@@ -60,8 +60,15 @@ func TestUpstreamFarmSettings(t *testing.T) {
 		}
 	}
 
-	// --offline with an empty dl/: refused, listing the files.
+	// --offline without the agent's lock: refused before anything else,
+	// naming the command that makes it.
 	out, code = runIpabr(dir, "--config", cfgFile, "-O", "output/farm", "build", "--offline")
+	if code != 2 || !strings.Contains(out, "has no IPA lock, and --offline does not make one; run ipabr ipa lock --release") {
+		t.Errorf("build --offline without a lock: %d\n%.3000s", code, out)
+	}
+	// --offline with an empty dl/ (a goal that needs no lock): refused,
+	// listing the files.
+	out, code = runIpabr(dir, "--config", cfgFile, "-O", "output/farm", "build", "--offline", "linux-rebuild")
 	if code != 1 || !strings.Contains(out, "busybox/busybox-1.37.0.tar.bz2 (busybox)") || !strings.Contains(out, "more (-v lists them all)") || !strings.Contains(out, "files this configuration downloads are missing") {
 		t.Errorf("build --offline with an empty dl/: %d\n%.3000s", code, out)
 	}
