@@ -174,7 +174,7 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "more output, and error details")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "only errors and results")
 
-	loader := &config.Loader{Flags: pf, Cwd: env.Cwd}
+	loader := &config.Loader{Flags: pf, Cwd: env.Cwd, Ctx: ctx}
 	var cached *config.Settings
 	var f *cmdutil.Factory // its Settings prints warnings through f.Notes
 	f = &cmdutil.Factory{

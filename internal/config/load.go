@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -62,6 +63,9 @@ type IPASources struct {
 type Loader struct {
 	Flags *pflag.FlagSet
 	Cwd   string
+	// Ctx, when set, interrupts a read that waits (a FIFO given as the
+	// configuration file with nothing writing to it).
+	Ctx context.Context
 }
 
 // source is one read of the layers: viper with every key bound, and the
@@ -193,7 +197,7 @@ func (l *Loader) read(root string) (*source, string, error) {
 	src := &source{v: viper.New(), flags: l.Flags, file: cfgPath}
 	src.v.SetConfigType("yaml")
 	used := ""
-	data, err := readFile(cfgPath)
+	data, err := readFile(l.Ctx, cfgPath)
 	var kinded errs.Kinded
 	switch {
 	case errors.As(err, &kinded):

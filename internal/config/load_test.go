@@ -1,10 +1,13 @@
 package config
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -178,5 +181,32 @@ func TestOversizedFileIsRefused(t *testing.T) {
 	l, _ = newProject(t, "", "--config", "/dev/zero")
 	if _, err := l.Load(false, false); err == nil || !strings.Contains(err.Error(), "/dev/zero is larger than 1 MiB") {
 		t.Errorf("/dev/zero: %v", err)
+	}
+}
+
+// A FIFO given as the configuration file with nothing writing to it would
+// block ipabr in open(2) for ever; Ctrl-C (the loader's context) ends the
+// load at once as an interruption.
+func TestFIFOReadIsInterruptible(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "ipabr.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("SKIP: mkfifo: %v", err)
+	}
+	l, _ := newProject(t, "", "--config", fifo)
+	ctx, cancel := context.WithCancel(context.Background())
+	l.Ctx = ctx
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Load(false, false)
+		done <- err
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if !errs.Is(err, errs.Interrupted) || !strings.Contains(err.Error(), "interrupted while reading "+fifo) {
+			t.Errorf("load of a FIFO, cancelled: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the load of a FIFO did not end when its context was cancelled")
 	}
 }

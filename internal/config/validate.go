@@ -2,6 +2,8 @@ package config
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"os"
 	"sort"
@@ -16,8 +18,33 @@ import (
 // a wrong --config (a log, an image, /dev/zero) must not be read whole.
 const MaxFileSize = 1 << 20
 
-// readFile reads a configuration file of at most MaxFileSize bytes.
-func readFile(path string) ([]byte, error) {
+// readFile reads a configuration file of at most MaxFileSize bytes. A file
+// that is not a regular one (a FIFO, a process substitution's pipe) can
+// block in open or read; cancelling ctx returns at once (the read is left
+// to the exiting process).
+func readFile(ctx context.Context, path string) ([]byte, error) {
+	if st, err := os.Stat(path); ctx == nil || err != nil || st.Mode().IsRegular() {
+		return readBounded(path)
+	}
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := readBounded(path)
+		done <- result{data, err}
+	}()
+	select {
+	case r := <-done:
+		return r.data, r.err
+	case <-ctx.Done():
+		return nil, errs.As(errs.Interrupted, fmt.Errorf("interrupted while reading %s: %w", path, ctx.Err()))
+	}
+}
+
+// readBounded reads path, refusing more than MaxFileSize bytes.
+func readBounded(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
