@@ -3,12 +3,13 @@ package report
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
-var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([kKMG]i?B?|B)?$`)
+var sizeRE = lazyregexp.New(`^([0-9]+(?:\.[0-9]+)?)\s*([kKMG]i?B?|B)?$`)
 
 // ParseSize reads a size such as 60MB, 57.5MiB, 800k or 1000000: k, M and
 // G are powers of 1000, Ki, Mi and Gi powers of 1024 (a trailing B is

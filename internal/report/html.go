@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ipabr/ipabr/internal/term"
@@ -16,26 +17,29 @@ import (
 //go:embed report.html.tmpl
 var templates embed.FS
 
-var page = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-	"bytes":   func(n int64) string { return term.HumanBytes(n) },
-	"sbytes":  signedBytes,
-	"secs":    seconds,
-	"ssecs":   func(s float64) string { return sign(s) + seconds(math.Abs(s)) },
-	"pct":     pct,
-	"short":   func(s string) string { return s[:min(12, len(s))] },
-	"f":       func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"stepcol": stepColor,
-	"add":     func(a, b float64) float64 { return a + b },
-	"budgetH": func(b []budgetBar) float64 { return float64(len(b))*34 + 6 },
-	"timesH":  func(b []timeBar) float64 { return float64(len(b))*barRowH + 4 },
-	"diffH":   func(b []diffBar) float64 { return float64(len(b))*barRowH + 4 },
-	"segEnd": func(s []segment) float64 {
-		if len(s) == 0 {
-			return 0
-		}
-		return s[len(s)-1].X + s[len(s)-1].W
-	},
-}).ParseFS(templates, "report.html.tmpl"))
+// page is parsed on first use: no package of ipabr works at start-up.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+		"bytes":   func(n int64) string { return term.HumanBytes(n) },
+		"sbytes":  signedBytes,
+		"secs":    seconds,
+		"ssecs":   func(s float64) string { return sign(s) + seconds(math.Abs(s)) },
+		"pct":     pct,
+		"short":   func(s string) string { return s[:min(12, len(s))] },
+		"f":       func(v float64) string { return fmt.Sprintf("%.1f", v) },
+		"stepcol": stepColor,
+		"add":     func(a, b float64) float64 { return a + b },
+		"budgetH": func(b []budgetBar) float64 { return float64(len(b))*34 + 6 },
+		"timesH":  func(b []timeBar) float64 { return float64(len(b))*barRowH + 4 },
+		"diffH":   func(b []diffBar) float64 { return float64(len(b))*barRowH + 4 },
+		"segEnd": func(s []segment) float64 {
+			if len(s) == 0 {
+				return 0
+			}
+			return s[len(s)-1].X + s[len(s)-1].W
+		},
+	}).ParseFS(templates, "report.html.tmpl"))
+})
 
 // Page sizes of the charts, in SVG user units.
 const (
@@ -57,7 +61,7 @@ func Render(w io.Writer, r *Report, generated time.Time) error {
 		v.SizeDiff = diffBars(c.Size, func(d int64) string { return signedBytes(d) })
 		v.TimeDiff = diffBars(c.Time, func(d float64) string { return sign(d) + seconds(math.Abs(d)) })
 	}
-	return page.Execute(w, v)
+	return page().Execute(w, v)
 }
 
 type view struct {

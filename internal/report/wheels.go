@@ -7,12 +7,13 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"github.com/ipabr/ipabr/internal/lazyregexp"
 )
 
 // distRE is what PEP 503 folds into one "-" in a distribution name.
-var distRE = regexp.MustCompile(`[-_.]+`)
+var distRE = lazyregexp.New(`[-_.]+`)
 
 func normalizeDist(name string) string { return strings.ToLower(distRE.ReplaceAllString(name, "-")) }
 

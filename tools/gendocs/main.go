@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ipabr/ipabr/internal/app"
+	"github.com/ipabr/ipabr/internal/app/reference"
 )
 
 func main() {
-	if err := app.GenerateReference("doc/reference", "doc/man"); err != nil {
+	if err := reference.Generate("doc/reference", "doc/man"); err != nil {
 		fmt.Fprintln(os.Stderr, "gendocs:", err)
 		os.Exit(1)
 	}

@@ -1,4 +1,4 @@
-package app
+package reference
 
 import (
 	"bytes"
@@ -13,10 +13,10 @@ import (
 func TestReferenceIsCurrent(t *testing.T) {
 	tmp := t.TempDir()
 	md, man := filepath.Join(tmp, "reference"), filepath.Join(tmp, "man")
-	if err := GenerateReference(md, man); err != nil {
+	if err := Generate(md, man); err != nil {
 		t.Fatal(err)
 	}
-	for _, pair := range [][2]string{{md, "../../doc/reference"}, {man, "../../doc/man"}} {
+	for _, pair := range [][2]string{{md, "../../../doc/reference"}, {man, "../../../doc/man"}} {
 		fresh, committed := files(t, pair[0]), files(t, pair[1])
 		for name, want := range fresh {
 			got, ok := committed[name]
