@@ -153,7 +153,7 @@ func TestHelpNamesNoSeed(t *testing.T) {
 	if !strings.Contains(root.Long, "csmart/ipa-buildroot") {
 		t.Errorf("ipabr --help does not name the original project:\n%s", root.Long)
 	}
-	// Nor do the pages.
+	// Nor do the pages (not even of a fuzz corpus: users never saw a seed).
 	pages, _ := filepath.Glob("../../doc/*.md")
 	for _, page := range append(pages, "../../README.md", "../../CONTRIBUTING.md") {
 		data, err := os.ReadFile(page)
@@ -166,4 +166,4 @@ func TestHelpNamesNoSeed(t *testing.T) {
 	}
 }
 
-var theSeed = regexp.MustCompile(`(?i)\bthe seed\b`)
+var theSeed = regexp.MustCompile(`(?i)\bseeds?\b`)
