@@ -27,18 +27,18 @@ func TestCheckoutFreshMatchesGit(t *testing.T) {
 	// Similar files, so that the pack holds deltas.
 	common := strings.Repeat("# Buildroot package makefile, shared boilerplate line\n", 80)
 	for i := range 40 {
-		write(t, filepath.Join(src, fmt.Sprintf("package/p%02d/p%02d.mk", i, i)), common+fmt.Sprintf("P%02d_VERSION = %d\n", i, i))
+		testenv.WriteFile(t, filepath.Join(src, fmt.Sprintf("package/p%02d/p%02d.mk", i, i)), common+fmt.Sprintf("P%02d_VERSION = %d\n", i, i))
 	}
 	gitT(t, src, "add", "-A")
 	gitT(t, src, "commit", "-qm", "packages")
 	gitT(t, src, "repack", "-adfq", "--depth=50", "--window=50")
 	for i := range 10 {
-		write(t, filepath.Join(src, fmt.Sprintf("package/p%02d/p%02d.mk", i, i)), common+fmt.Sprintf("P%02d_VERSION = %d.1\n", i, i))
+		testenv.WriteFile(t, filepath.Join(src, fmt.Sprintf("package/p%02d/p%02d.mk", i, i)), common+fmt.Sprintf("P%02d_VERSION = %d.1\n", i, i))
 	}
 	gitT(t, src, "add", "-A")
 	gitT(t, src, "commit", "-qm", "bumps")
 	gitT(t, src, "repack", "-dq") // a second pack
-	write(t, filepath.Join(src, "package/new/new.mk"), "NEW_VERSION = 1\n")
+	testenv.WriteFile(t, filepath.Join(src, "package/new/new.mk"), "NEW_VERSION = 1\n")
 	gitT(t, src, "add", "-A")
 	gitT(t, src, "commit", "-qm", "loose") // loose objects
 	packs, _ := filepath.Glob(filepath.Join(src, ".git/objects/pack/*.pack"))

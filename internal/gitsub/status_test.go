@@ -36,7 +36,7 @@ func statusRepo(t *testing.T) string {
 		"package/.gitignore":    "*.orig\n",
 	}
 	for name, content := range files {
-		write(t, filepath.Join(dir, name), content)
+		testenv.WriteFile(t, filepath.Join(dir, name), content)
 	}
 	if err := os.Chmod(filepath.Join(dir, "support/scripts/run"), 0o755); err != nil {
 		t.Fatal(err)
@@ -48,16 +48,6 @@ func statusRepo(t *testing.T) string {
 		gitT(t, dir, args...)
 	}
 	return dir
-}
-
-func write(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // relink makes path a symlink to target, whatever it was.
@@ -119,13 +109,13 @@ func TestLocalChangesAgreeWithGit(t *testing.T) {
 			}
 		}, nil},
 		{"rewritten with the same content", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, "README"), "readme\n")
+			testenv.WriteFile(t, filepath.Join(dir, "README"), "readme\n")
 		}, nil},
 		{"modified, other size", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, "package/a/a.mk"), "A_VERSION = 10\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/a/a.mk"), "A_VERSION = 10\n")
 		}, []string{" M package/a/a.mk"}},
 		{"modified, same size", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, "package/b/b.mk"), "B_VERSION = 3\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/b/b.mk"), "B_VERSION = 3\n")
 		}, []string{" M package/b/b.mk"}},
 		{"executable bit", func(t *testing.T, dir string) {
 			if err := os.Chmod(filepath.Join(dir, "Makefile"), 0o755); err != nil {
@@ -150,17 +140,17 @@ func TestLocalChangesAgreeWithGit(t *testing.T) {
 		}, []string{" M support/run-link"}},
 		{"file became a directory", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "README"))
-			write(t, filepath.Join(dir, "README/inside"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, "README/inside"), "x\n")
 		}, []string{" D README"}},
 		{"directory became a file", func(t *testing.T, dir string) {
 			os.RemoveAll(filepath.Join(dir, "package/a"))
-			write(t, filepath.Join(dir, "package/a"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/a"), "x\n")
 		}, []string{" D package/a/Config.in", " D package/a/a.mk", "?? package/a"}},
 		{"untracked file", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, "package/a/new.patch"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/a/new.patch"), "x\n")
 		}, []string{"?? package/a/new.patch"}},
 		{"untracked directory", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, "package/c/sub/c.mk"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/c/sub/c.mk"), "x\n")
 		}, []string{"?? package/c/"}},
 		{"untracked empty directory", func(t *testing.T, dir string) {
 			if err := os.MkdirAll(filepath.Join(dir, "package/empty/deeper"), 0o755); err != nil {
@@ -168,30 +158,30 @@ func TestLocalChangesAgreeWithGit(t *testing.T) {
 			}
 		}, nil},
 		{"ignored files and directories", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, "output/build/x"), "x\n")
-			write(t, filepath.Join(dir, "support/x.o"), "x\n")
-			write(t, filepath.Join(dir, "package/a/a.mk.orig"), "x\n")
-			write(t, filepath.Join(dir, "package/d/only.o"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, "output/build/x"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, "support/x.o"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/a/a.mk.orig"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/d/only.o"), "x\n")
 		}, nil},
 		{"excluded by info/exclude and the user's ignore file", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, ".git/info/exclude"), "*.local\n")
-			write(t, filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "git/ignore"), "*.swp\n")
-			write(t, filepath.Join(dir, "Makefile.local"), "x\n")
-			write(t, filepath.Join(dir, "package/b/.b.mk.swp"), "x\n")
-			write(t, filepath.Join(dir, "package/b/kept"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, ".git/info/exclude"), "*.local\n")
+			testenv.WriteFile(t, filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "git/ignore"), "*.swp\n")
+			testenv.WriteFile(t, filepath.Join(dir, "Makefile.local"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/b/.b.mk.swp"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/b/kept"), "x\n")
 		}, []string{"?? package/b/kept"}},
 		{"untracked repository", func(t *testing.T, dir string) {
 			gitT(t, filepath.Join(dir, "docs"), "init", "-q", "nested")
 		}, []string{"?? docs/nested/"}},
 		{"staged modification, then modified again", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, "package/a/a.mk"), "A_VERSION = 10\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/a/a.mk"), "A_VERSION = 10\n")
 			gitT(t, dir, "add", "package/a/a.mk")
-			write(t, filepath.Join(dir, "package/a/a.mk"), "A_VERSION = 11\n")
-			write(t, filepath.Join(dir, "README"), "changed readme\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/a/a.mk"), "A_VERSION = 11\n")
+			testenv.WriteFile(t, filepath.Join(dir, "README"), "changed readme\n")
 			gitT(t, dir, "add", "README")
 		}, []string{"M  README", "MM package/a/a.mk"}},
 		{"staged addition and removal", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, "package/e/e.mk"), "x\n")
+			testenv.WriteFile(t, filepath.Join(dir, "package/e/e.mk"), "x\n")
 			gitT(t, dir, "add", "package/e/e.mk")
 			gitT(t, dir, "rm", "-q", "--cached", "package/b/b.mk")
 		}, []string{"D  package/b/b.mk", "A  package/e/e.mk", "?? package/b/"}},
@@ -199,7 +189,7 @@ func TestLocalChangesAgreeWithGit(t *testing.T) {
 			gitT(t, dir, "update-index", "--chmod=-x", "support/scripts/run")
 		}, []string{"MM support/scripts/run"}},
 		{"intent to add", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, "NEWS"), "news\n")
+			testenv.WriteFile(t, filepath.Join(dir, "NEWS"), "news\n")
 			gitT(t, dir, "add", "-N", "NEWS")
 		}, []string{" A NEWS"}},
 	}
@@ -231,7 +221,7 @@ func TestRacyGit(t *testing.T) {
 			dir := statusRepo(t)
 			name := "package/b/b.mk"
 			path := filepath.Join(dir, name)
-			write(t, path, "B_VERSION = 3\n") // the committed one says 2
+			testenv.WriteFile(t, path, "B_VERSION = 3\n") // the committed one says 2
 			r, err := git.PlainOpen(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -266,7 +256,7 @@ func TestRacyGit(t *testing.T) {
 func TestWriteTreesMatchesGit(t *testing.T) {
 	dir := statusRepo(t)
 	for _, f := range []string{"a-b", "a.c", "a/x", "a0", "a/b/c", "ab/c"} {
-		write(t, filepath.Join(dir, "sort", f), f+"\n")
+		testenv.WriteFile(t, filepath.Join(dir, "sort", f), f+"\n")
 	}
 	gitT(t, dir, "add", "-A")
 	want := gitT(t, dir, "write-tree")

@@ -88,7 +88,7 @@ func TestSyncInterruptedForcedCheckout(t *testing.T) {
 		t.Fatal(err)
 	}
 	br := filepath.Join(dir, "buildroot")
-	write(t, filepath.Join(br, "Makefile"), "local change\n")
+	testenv.WriteFile(t, filepath.Join(br, "Makefile"), "local change\n")
 	if _, err := Sync(context.Background(), dir, sub, SyncOptions{Depth: 1}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("Sync over a local change = %v, want ErrRefused", err)
 	}

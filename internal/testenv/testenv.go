@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 )
@@ -51,4 +52,16 @@ func Python(t testing.TB, tier string) string {
 		return "/usr/bin/python3"
 	}
 	return Program(t, tier, "python3")
+}
+
+// WriteFile writes content to path, making its directories, or fails the
+// test.
+func WriteFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

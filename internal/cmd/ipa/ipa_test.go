@@ -65,16 +65,6 @@ func copyTree(t *testing.T, src, dst string) {
 	}
 }
 
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	root := t.TempDir()
@@ -87,11 +77,11 @@ func newEnv(t *testing.T) *env {
 		CCache:    filepath.Join(root, "ccache"),
 	}
 	copyTree(t, filepath.Join(repoRoot(t), "buildroot-ipa", "package", ipa.Package), ipa.PackageDir(p.External))
-	writeFile(t, filepath.Join(p.Buildroot, "package", "python3", "python3.mk"), "PYTHON3_VERSION_MAJOR = 3.14\n")
-	writeFile(t, filepath.Join(p.Buildroot, "package", "glibc", "glibc.mk"), "GLIBC_VERSION = 2.42-67-g4ebd33dd77\n")
-	writeFile(t, filepath.Join(p.Buildroot, "Makefile"), "# not run: the tests record make\n")
+	testenv.WriteFile(t, filepath.Join(p.Buildroot, "package", "python3", "python3.mk"), "PYTHON3_VERSION_MAJOR = 3.14\n")
+	testenv.WriteFile(t, filepath.Join(p.Buildroot, "package", "glibc", "glibc.mk"), "GLIBC_VERSION = 2.42-67-g4ebd33dd77\n")
+	testenv.WriteFile(t, filepath.Join(p.Buildroot, "Makefile"), "# not run: the tests record make\n")
 	io, _, out, errb := term.Test()
-	writeFile(t, filepath.Join(p.External, "external.desc"), "name: IPA\n")
+	testenv.WriteFile(t, filepath.Join(p.External, "external.desc"), "name: IPA\n")
 	for _, k := range []string{"IPABR_IPA_REQUIREMENTS_URL", "IPABR_IPA_CONSTRAINTS_URL", "IPABR_IPA_INDEX_URL", "IPABR_IPA_PYTHON"} {
 		t.Setenv(k, "")
 	}
@@ -188,7 +178,7 @@ func (e *env) lockFiles(series string) map[string]string {
 
 func (e *env) config(lines ...string) {
 	e.t.Helper()
-	writeFile(e.t, filepath.Join(e.p.Output, ".config"), strings.Join(lines, "\n")+"\n")
+	testenv.WriteFile(e.t, filepath.Join(e.p.Output, ".config"), strings.Join(lines, "\n")+"\n")
 }
 
 func deadURL(t *testing.T, path string) string {
@@ -332,7 +322,7 @@ func TestLockFromOutputConfig(t *testing.T) {
 	o := e.world()
 	index := os.Getenv("IPABR_IPA_INDEX_URL")
 	e.setenv("IPABR_IPA_INDEX_URL", "")
-	writeFile(t, filepath.Join(e.p.Root, "ipabr.yaml"), "ipa:\n  index_url: "+index+"\n")
+	testenv.WriteFile(t, filepath.Join(e.p.Root, "ipabr.yaml"), "ipa:\n  index_url: "+index+"\n")
 	e.config(
 		"BR2_PACKAGE_IRONIC_PYTHON_AGENT=y",
 		`BR2_PACKAGE_IRONIC_PYTHON_AGENT_SERIES="master"`,
@@ -498,7 +488,7 @@ func TestLockPython(t *testing.T) {
 	}
 	log := filepath.Join(t.TempDir(), "calls")
 	wrapper := filepath.Join(t.TempDir(), "python")
-	writeFile(t, wrapper, "#!/bin/sh\necho \"$1 $2 $3\" >>'"+log+"'\nexec '"+py+"' \"$@\"\n")
+	testenv.WriteFile(t, wrapper, "#!/bin/sh\necho \"$1 $2 $3\" >>'"+log+"'\nexec '"+py+"' \"$@\"\n")
 	if err := os.Chmod(wrapper, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -633,7 +623,7 @@ func TestLockInterrupted(t *testing.T) {
 	// pip answers its version checks; the resolution itself hangs, as a
 	// slow index would make it.
 	wrapper := filepath.Join(t.TempDir(), "python")
-	writeFile(t, wrapper, "#!/bin/sh\ncase \" $* \" in *' install '*) echo $$ >'"+pidFile+"'; exec sleep 300;; esac\nexec '"+py+"' \"$@\"\n")
+	testenv.WriteFile(t, wrapper, "#!/bin/sh\ncase \" $* \" in *' install '*) echo $$ >'"+pidFile+"'; exec sleep 300;; esac\nexec '"+py+"' \"$@\"\n")
 	if err := os.Chmod(wrapper, 0o755); err != nil {
 		t.Fatal(err)
 	}
