@@ -247,13 +247,13 @@ func (w *treeWriter) write(j writeJob) (*index.Entry, error) {
 	if err := w.mkdirAll(filepath.Dir(name)); err != nil {
 		return nil, err
 	}
-	var fi os.FileInfo
+	var st fileStat
 	if f.mode == filemode.Symlink {
 		if err := os.Symlink(string(j.data), name); err != nil {
 			return nil, err
 		}
 		var err error
-		if fi, err = os.Lstat(name); err != nil {
+		if st, err = lstatPath(name); err != nil {
 			return nil, err
 		}
 	} else {
@@ -267,7 +267,7 @@ func (w *treeWriter) write(j writeJob) (*index.Entry, error) {
 		}
 		_, err = out.Write(j.data)
 		if err == nil {
-			fi, err = out.Stat()
+			st, err = statFile(out)
 		}
 		if cerr := out.Close(); err == nil {
 			err = cerr
@@ -276,7 +276,7 @@ func (w *treeWriter) write(j writeJob) (*index.Entry, error) {
 			return nil, err
 		}
 	}
-	return statEntry(fi, f.name, f.mode, f.hash), nil
+	return statEntry(st, f.name, f.mode, f.hash), nil
 }
 
 // mkdirAll makes d and its parents, remembering what it made: one mkdir
@@ -298,10 +298,10 @@ func (w *treeWriter) mkdirAll(d string) error {
 	return nil
 }
 
-// statEntry is the index entry for a file with stat data fi.
-func statEntry(fi os.FileInfo, name string, mode filemode.FileMode, hash plumbing.Hash) *index.Entry {
-	e := &index.Entry{Hash: hash, Name: name, Mode: mode, ModifiedAt: fi.ModTime(), Size: uint32(fi.Size())}
-	if st, ok := sysStat(fi); ok {
+// statEntry is the index entry for a file with stat data st.
+func statEntry(st fileStat, name string, mode filemode.FileMode, hash plumbing.Hash) *index.Entry {
+	e := &index.Entry{Hash: hash, Name: name, Mode: mode, ModifiedAt: st.mtime, Size: uint32(st.size)}
+	if st.full {
 		e.CreatedAt = st.ctime
 		e.Dev, e.Inode = st.dev, st.ino
 		e.UID, e.GID = st.uid, st.gid

@@ -3,10 +3,10 @@ package gitsub
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path"
@@ -17,10 +17,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -38,7 +36,7 @@ import (
 // go-git's Worktree.Status hashes every file. Content filters
 // (.gitattributes) and nested submodules are not looked at.
 func localChanges(ctx context.Context, r *git.Repository, worktree string) ([]string, error) {
-	idx, err := r.Storer.Index()
+	idx, err := readIndex(filepath.Join(gitDir(r), "index"))
 	if err != nil {
 		return nil, err
 	}
@@ -57,15 +55,18 @@ func localChanges(ctx context.Context, r *git.Repository, worktree string) ([]st
 		indexTime: idx.ModTime,
 		trustExec: cfg.Raw.Section("core").Option("filemode") != "false",
 		changes:   map[string]*[2]byte{},
+		notDirs:   map[string]bool{},
 		ignores:   ignoreRules{worktree: worktree, byDir: map[string][]gitignore.Pattern{}},
 	}
-	if fs, ok := r.Storer.(interface{ Filesystem() billy.Filesystem }); ok {
-		s.ignores.gitDir = fs.Filesystem().Root()
-	}
-	if err := s.staged(r); err != nil {
-		return nil, err
-	}
-	if err := s.scanWorktree(ctx); err != nil {
+	s.ignores.gitDir = gitDir(r)
+	// Index against HEAD reads objects, the worktree scan waits on the
+	// file system: one runs while the other waits.
+	var stagedErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { stagedErr = s.staged(r) })
+	scanErr := s.scanWorktree(ctx)
+	wg.Wait()
+	if err := cmp.Or(scanErr, stagedErr); err != nil {
 		return nil, err
 	}
 	return s.lines(), nil
@@ -80,6 +81,7 @@ type statusScan struct {
 	mu        sync.Mutex
 	changes   map[string]*[2]byte // path → X (index vs HEAD) and Y (files vs index)
 	untracked []string
+	notDirs   map[string]bool // tracked directories that are now something else
 	ignores   ignoreRules
 }
 
@@ -253,24 +255,39 @@ func kind(m filemode.FileMode) filemode.FileMode {
 	return m
 }
 
+// trackedDir is one directory the index has paths in: the files directly
+// in it and the names of its children the index tracks (files and
+// directories).
+type trackedDir struct {
+	files []*index.Entry
+	names map[string]bool
+}
+
 // scanWorktree compares every tracked file with its index entry and lists
-// the untracked paths of every tracked directory, on all CPUs, until ctx
-// is cancelled.
+// the untracked paths of every tracked directory, a directory at a time
+// on all CPUs, until ctx is cancelled.
 func (s *statusScan) scanWorktree(ctx context.Context) error {
-	dirs := map[string]map[string]bool{"": {}} // directory → the names tracked in it
+	dirs := map[string]*trackedDir{}
+	dirOf := func(name string) *trackedDir {
+		d := dirs[name]
+		if d == nil {
+			d = &trackedDir{names: map[string]bool{}}
+			dirs[name] = d
+		}
+		return d
+	}
+	dirOf("")
 	for _, e := range s.entries {
+		dir, _ := splitPath(e.Name)
+		d := dirOf(dir)
+		d.files = append(d.files, e)
 		for name := e.Name; ; {
-			dir, base := path.Split(name)
-			dir = strings.TrimSuffix(dir, "/")
-			kids := dirs[dir]
-			if kids == nil {
-				kids = map[string]bool{}
-				dirs[dir] = kids
-			}
-			if kids[base] {
+			dir, base := splitPath(name)
+			d := dirOf(dir)
+			if d.names[base] {
 				break // its directories are recorded, or it is another stage of a path
 			}
-			kids[base] = true
+			d.names[base] = true
 			if dir == "" {
 				break
 			}
@@ -282,39 +299,121 @@ func (s *statusScan) scanWorktree(ctx context.Context) error {
 		errMu    sync.Mutex
 		firstErr error
 	)
-	fail := func(err error) {
-		errMu.Lock()
-		defer errMu.Unlock()
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
-	forEach(ctx, len(s.entries)+len(dirNames), func(i int) {
-		if i < len(s.entries) {
-			if err := s.checkEntry(s.entries[i]); err != nil {
-				fail(err)
+	forEach(ctx, len(dirNames), func(i int) {
+		if err := s.scanDir(dirNames[i], dirs[dirNames[i]]); err != nil {
+			errMu.Lock()
+			defer errMu.Unlock()
+			if firstErr == nil {
+				firstErr = err
 			}
-			return
-		}
-		dir := dirNames[i-len(s.entries)]
-		if err := s.untrackedIn(dir, dirs[dir]); err != nil {
-			fail(err)
 		}
 	})
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return firstErr
+	if firstErr != nil {
+		return firstErr
+	}
+	s.dropUnderNotDirs()
+	return nil
 }
 
-// checkEntry compares one file with its index entry the way git's
-// ie_match_stat does, hashing it only when the stat data cannot decide.
-func (s *statusScan) checkEntry(e *index.Entry) error {
-	if !inTree(e) || e.SkipWorktree || e.Mode == filemode.Submodule {
+// splitPath splits a slash-separated path into its directory ("" at the
+// top) and its last element.
+func splitPath(name string) (dir, base string) {
+	i := strings.LastIndexByte(name, '/')
+	if i < 0 {
+		return "", name
+	}
+	return name[:i], name[i+1:]
+}
+
+// scanDir checks the files the index has directly in dir and lists dir's
+// untracked children.
+func (s *statusScan) scanDir(dir string, td *trackedDir) error {
+	full := filepath.Join(s.worktree, filepath.FromSlash(dir))
+	h, err := openDir(full, dir != "")
+	if notThere(err) {
+		// Gone, or now a file or a symlink: its files are deleted and,
+		// if something else stands there, that is untracked.
+		s.mu.Lock()
+		s.notDirs[dir] = true
+		s.mu.Unlock()
+		for _, e := range td.files {
+			if worktreeFile(e) {
+				s.mark(e.Name, 1, 'D')
+			}
+		}
+		if _, err := lstatPath(full); err == nil {
+			return s.untrackedPath(dir, false)
+		}
 		return nil
 	}
-	fi, err := os.Lstat(filepath.Join(s.worktree, filepath.FromSlash(e.Name)))
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	for _, e := range td.files {
+		if err := s.checkEntry(h, e); err != nil {
+			return err
+		}
+	}
+	ents, err := h.entries()
+	if err != nil {
+		return err
+	}
+	for _, de := range ents {
+		if td.names[de.Name()] || de.Name() == ".git" {
+			continue // a tracked file now a directory is not untracked (git agrees)
+		}
+		if err := s.untrackedPath(path.Join(dir, de.Name()), de.IsDir()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropUnderNotDirs applies what scanDir found of tracked directories that
+// are no longer directories to the paths below them: git does not look
+// through a symlink that stands where a tracked directory was, so the
+// files under it are deleted and nothing under it is untracked.
+func (s *statusScan) dropUnderNotDirs() {
+	if len(s.notDirs) == 0 {
+		return
+	}
+	under := func(name string) bool {
+		for d := name; d != ""; {
+			d, _ = splitPath(d)
+			if s.notDirs[d] && d != "" {
+				return true
+			}
+		}
+		return false
+	}
+	for _, e := range s.entries {
+		if worktreeFile(e) && under(e.Name) {
+			s.mark(e.Name, 1, 'D')
+		}
+	}
+	s.untracked = slices.DeleteFunc(s.untracked, func(p string) bool { return under(strings.TrimSuffix(p, "/")) })
+}
+
+// worktreeFile reports whether the index expects e as a file in the
+// worktree (not a conflict, not skip-worktree, not a submodule).
+func worktreeFile(e *index.Entry) bool {
+	return inTree(e) && !e.SkipWorktree && e.Mode != filemode.Submodule
+}
+
+// checkEntry compares one file of the open directory dir with its index
+// entry the way git's ie_match_stat does, hashing it only when the stat
+// data cannot decide.
+func (s *statusScan) checkEntry(dir *dirHandle, e *index.Entry) error {
+	if !worktreeFile(e) {
+		return nil
+	}
+	_, base := splitPath(e.Name)
+	st, err := dir.lstat(base)
+	if notThere(err) {
 		s.mark(e.Name, 1, 'D')
 		return nil
 	}
@@ -322,25 +421,25 @@ func (s *statusScan) checkEntry(e *index.Entry) error {
 		return err
 	}
 	switch {
-	case fi.IsDir():
+	case st.isDir():
 		s.mark(e.Name, 1, 'D')
 		return nil
-	case (e.Mode == filemode.Symlink) != (fi.Mode()&fs.ModeSymlink != 0):
+	case (e.Mode == filemode.Symlink) != st.isSymlink():
 		s.mark(e.Name, 1, 'T')
 		return nil
-	case s.trustExec && e.Mode != filemode.Symlink && (e.Mode == filemode.Executable) != (fi.Mode()&0o100 != 0):
+	case s.trustExec && e.Mode != filemode.Symlink && (e.Mode == filemode.Executable) != (st.mode&0o100 != 0):
 		s.mark(e.Name, 1, 'M')
 		return nil
-	case e.Size != 0 && e.Size != uint32(fi.Size()):
+	case e.Size != 0 && e.Size != uint32(st.size):
 		// A different size is different content; a recorded size of 0 may
 		// be git's mark of a racily clean entry, so that one is hashed.
 		s.mark(e.Name, 1, 'M')
 		return nil
 	}
-	if s.statClean(e, fi) {
+	if s.statClean(e, st) {
 		return nil
 	}
-	h, err := hashFile(filepath.Join(s.worktree, filepath.FromSlash(e.Name)), fi)
+	h, err := hashFile(filepath.Join(s.worktree, filepath.FromSlash(e.Name)), st)
 	if err != nil {
 		return err
 	}
@@ -353,14 +452,12 @@ func (s *statusScan) checkEntry(e *index.Entry) error {
 // statClean: the stat data equals what the index recorded and the entry is
 // not racy, i.e. its mtime is older than the index file's (a file changed
 // within the timestamp granularity of the index write would look clean).
-func (s *statusScan) statClean(e *index.Entry, fi os.FileInfo) bool {
-	if uint32(fi.Size()) != e.Size || !sameTime(e.ModifiedAt, fi.ModTime()) {
+func (s *statusScan) statClean(e *index.Entry, st fileStat) bool {
+	if uint32(st.size) != e.Size || !sameTime(e.ModifiedAt, st.mtime) {
 		return false
 	}
-	if st, ok := sysStat(fi); ok {
-		if !sameTime(e.CreatedAt, st.ctime) || e.Inode != st.ino || e.UID != st.uid || e.GID != st.gid {
-			return false
-		}
+	if st.full && (!sameTime(e.CreatedAt, st.ctime) || e.Inode != st.ino || e.UID != st.uid || e.GID != st.gid) {
+		return false
 	}
 	return !racy(e.ModifiedAt, s.indexTime)
 }
@@ -385,8 +482,8 @@ func racy(mtime, indexTime time.Time) bool {
 }
 
 // hashFile is the blob id of a file or symlink, as `git hash-object` computes it.
-func hashFile(name string, fi os.FileInfo) (plumbing.Hash, error) {
-	if fi.Mode()&fs.ModeSymlink != 0 {
+func hashFile(name string, st fileStat) (plumbing.Hash, error) {
+	if st.isSymlink() {
 		target, err := os.Readlink(name)
 		if err != nil {
 			return plumbing.ZeroHash, err
@@ -398,39 +495,13 @@ func hashFile(name string, fi os.FileInfo) (plumbing.Hash, error) {
 		return plumbing.ZeroHash, err
 	}
 	defer f.Close()
-	h := plumbing.NewHasher(plumbing.BlobObject, fi.Size())
+	h := plumbing.NewHasher(plumbing.BlobObject, st.size)
 	if n, err := io.Copy(h, f); err != nil {
 		return plumbing.ZeroHash, err
-	} else if n != fi.Size() {
+	} else if n != st.size {
 		return plumbing.ZeroHash, nil // changed while read: not what the index has
 	}
 	return h.Sum(), nil
-}
-
-// untrackedIn lists dir's children that the index does not track and the
-// ignore rules do not exclude; like git, an untracked directory is listed
-// once ("dir/") and only if it holds a file that is not ignored.
-func (s *statusScan) untrackedIn(dir string, tracked map[string]bool) error {
-	ents, err := os.ReadDir(filepath.Join(s.worktree, filepath.FromSlash(dir)))
-	switch {
-	case errors.Is(err, syscall.ENOTDIR):
-		// A tracked directory replaced by a file: the file is untracked
-		// (and what was under the directory is reported deleted).
-		return s.untrackedPath(dir, false)
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return err
-	}
-	for _, de := range ents {
-		if tracked[de.Name()] || de.Name() == ".git" {
-			continue // a tracked file now a directory is not untracked (git agrees)
-		}
-		if err := s.untrackedPath(path.Join(dir, de.Name()), de.IsDir()); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // untrackedPath records an untracked path unless the ignore rules exclude

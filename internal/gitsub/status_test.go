@@ -17,7 +17,7 @@ import (
 
 // statusRepo is a repository made and committed by real git, with a few
 // files in nested directories, a symlink and an executable.
-func statusRepo(t *testing.T) string {
+func statusRepo(t testing.TB) string {
 	t.Helper()
 	// git and ipabr read the same (empty) user configuration.
 	home := t.TempDir()
@@ -59,7 +59,7 @@ func relink(t *testing.T, target, path string) {
 	}
 }
 
-func gitT(t *testing.T, dir string, args ...string) string {
+func gitT(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	out, err := testenv.Git(dir, args...)
 	if err != nil {
@@ -146,6 +146,20 @@ func TestLocalChangesAgreeWithGit(t *testing.T) {
 			os.RemoveAll(filepath.Join(dir, "package/a"))
 			testenv.WriteFile(t, filepath.Join(dir, "package/a"), "x\n")
 		}, []string{" D package/a/Config.in", " D package/a/a.mk", "?? package/a"}},
+		{"directory became a symlink", func(t *testing.T, dir string) {
+			os.RemoveAll(filepath.Join(dir, "package/a"))
+			relink(t, "b", filepath.Join(dir, "package/a"))
+		}, []string{" D package/a/Config.in", " D package/a/a.mk", "?? package/a"}},
+		{"a directory above the files became a file", func(t *testing.T, dir string) {
+			os.RemoveAll(filepath.Join(dir, "package"))
+			testenv.WriteFile(t, filepath.Join(dir, "package"), "x\n")
+		}, []string{" D package/.gitignore", " D package/a/Config.in", " D package/a/a.mk", " D package/b/b.mk", "?? package"}},
+		{"a directory above the files became a symlink to a copy", func(t *testing.T, dir string) {
+			if err := os.Rename(filepath.Join(dir, "docs"), filepath.Join(dir, "docs-copy")); err != nil {
+				t.Fatal(err)
+			}
+			relink(t, "docs-copy", filepath.Join(dir, "docs"))
+		}, []string{" D docs/manual/intro.txt", "?? docs", "?? docs-copy/"}},
 		{"untracked file", func(t *testing.T, dir string) {
 			testenv.WriteFile(t, filepath.Join(dir, "package/a/new.patch"), "x\n")
 		}, []string{"?? package/a/new.patch"}},
@@ -234,15 +248,15 @@ func TestRacyGit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fi, err := os.Lstat(path)
+			st, err := lstatPath(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			*e = *statEntry(fi, name, filemode.Regular, e.Hash)
+			*e = *statEntry(st, name, filemode.Regular, e.Hash)
 			if err := r.Storer.SetIndex(idx); err != nil {
 				t.Fatal(err)
 			}
-			at := fi.ModTime().Add(c.indexOffset)
+			at := st.mtime.Add(c.indexOffset)
 			if err := os.Chtimes(filepath.Join(dir, ".git", "index"), at, at); err != nil {
 				t.Fatal(err)
 			}

@@ -1,8 +1,0 @@
-package gitsub
-
-import (
-	"syscall"
-	"time"
-)
-
-func ctime(st *syscall.Stat_t) time.Time { return time.Unix(st.Ctim.Unix()) }
