@@ -48,11 +48,11 @@ func Read(root string) (*Submodule, error) {
 	if sub.Path == "" || sub.URL == "" {
 		return nil, fmt.Errorf(".gitmodules: [submodule %q] needs both path and url", Name)
 	}
-	r, err := git.PlainOpen(root)
+	dotGit, err := gitDirOf(root)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a git repository (%v); ipabr reads the Buildroot pin from the project's git index", root, err)
 	}
-	idx, err := r.Storer.Index()
+	idx, err := readIndex(filepath.Join(dotGit, "index"))
 	if err != nil {
 		return nil, fmt.Errorf("reading the git index of %s: %v", root, err)
 	}
@@ -70,6 +70,31 @@ func Read(root string) (*Submodule, error) {
 		return nil, fmt.Errorf("%s is tracked as a %s, not as a submodule gitlink (mode 160000)", sub.Path, describeMode(e.Mode))
 	}
 	return &Submodule{Name: Name, Path: sub.Path, URL: sub.URL, Branch: sub.Branch, Commit: e.Hash}, nil
+}
+
+// gitDirOf is the git directory of the worktree root: root/.git, or where
+// a .git file points (a linked worktree, a submodule).
+func gitDirOf(root string) (string, error) {
+	dotGit := filepath.Join(root, ".git")
+	fi, err := os.Stat(dotGit)
+	if err != nil {
+		return "", err
+	}
+	if fi.IsDir() {
+		return dotGit, nil
+	}
+	data, err := os.ReadFile(dotGit)
+	if err != nil {
+		return "", err
+	}
+	dir, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir: ")
+	if !ok {
+		return "", fmt.Errorf("%s is neither a directory nor a gitdir: file", dotGit)
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(root, dir)
+	}
+	return dir, nil
 }
 
 func describeMode(m filemode.FileMode) string {
