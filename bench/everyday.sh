@@ -82,6 +82,29 @@ else
 		-- "$ipabr" --repo "$work/fresh" -q init \
 		::: git -C "$work/fresh/buildroot" status --porcelain
 fi
+# What start-up costs before ipabr does any work of its own: Go's runtime
+# alone (a program that returns), and the runtime with everything ipabr
+# imports from outside its own packages linked and initialised (the same
+# imports, blank, and return). Built through -overlay: nothing is written
+# into the tree.
+floor_imports=$(cd "$top" && ${GO:-go} list -deps ./cmd/ipabr | grep '^github.com/ipabr/ipabr/' |
+	xargs "${GO:-go}" list -f '{{join .Imports "\n"}}' | grep -v '^github.com/ipabr/ipabr' | sort -u)
+{
+	echo 'package main'
+	echo 'import ('
+	for p in $floor_imports; do echo "	_ \"$p\""; done
+	echo ')'
+	echo 'func main() {}'
+} >"$work/floor.go"
+printf 'package main\n\nfunc main() {}\n' >"$work/runtime.go"
+printf '{"Replace":{"%s/internal/benchfloor/main.go":"%s","%s/internal/benchruntime/main.go":"%s"}}' \
+	"$top" "$work/floor.go" "$top" "$work/runtime.go" >"$work/overlay.json"
+(cd "$top" && CGO_ENABLED=0 ${GO:-go} build -overlay "$work/overlay.json" -o "$work/floor" ./internal/benchfloor &&
+	CGO_ENABLED=0 ${GO:-go} build -overlay "$work/overlay.json" -o "$work/runtime" ./internal/benchruntime)
+pair -row "Go's runtime alone (a program that returns) vs \`git --version\`" \
+	-- "$work/runtime" ::: git --version
+pair -row "ipabr's $(echo "$floor_imports" | wc -l) outside imports, initialised, no work vs \`git --version\`" \
+	-- "$work/floor" ::: git --version
 pair -row "\`ipabr version\` vs \`git --version\`" -goal-wall 15ms \
 	-- "$ipabr" version ::: git --version
 pair -row "\`ipabr --help\` vs \`git --help\`" -goal-wall 15ms \
