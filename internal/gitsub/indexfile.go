@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"time"
@@ -22,15 +23,21 @@ import (
 // `ipabr status` on Buildroot's 15,000 entries. A missing file is an empty
 // index, as for git.
 func readIndex(name string) (*index.Index, error) {
-	data, err := os.ReadFile(name)
+	f, err := os.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &index.Index{Version: 2}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	fi, err := os.Stat(name)
+	defer f.Close()
+	// The mtime of the very file read (git replaces the index by rename).
+	fi, err := f.Stat()
 	if err != nil {
+		return nil, err
+	}
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, err
 	}
 	idx, err := decodeIndex(data)
