@@ -18,7 +18,6 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 )
 
@@ -52,19 +51,15 @@ func Read(root string) (*Submodule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a git repository (%v); ipabr reads the Buildroot pin from the project's git index", root, err)
 	}
-	idx, err := readIndex(filepath.Join(dotGit, "index"))
+	e, filesUnder, err := readIndexEntry(filepath.Join(dotGit, "index"), sub.Path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the git index of %s: %v", root, err)
 	}
-	e, err := idx.Entry(sub.Path)
-	if errors.Is(err, index.ErrEntryNotFound) {
-		if tracksFilesUnder(idx, sub.Path) {
+	if e == nil {
+		if filesUnder {
 			return nil, fmt.Errorf("%s is tracked as files, not as a submodule gitlink; remove them from the index (git rm -r --cached %s) and record the pin with git update-index --add --cacheinfo 160000,<commit>,%s", sub.Path, sub.Path, sub.Path)
 		}
 		return nil, fmt.Errorf("the git index has no gitlink for %s; record the pin with: git update-index --add --cacheinfo 160000,<commit>,%s", sub.Path, sub.Path)
-	}
-	if err != nil {
-		return nil, err
 	}
 	if e.Mode != filemode.Submodule {
 		return nil, fmt.Errorf("%s is tracked as a %s, not as a submodule gitlink (mode 160000)", sub.Path, describeMode(e.Mode))
@@ -105,15 +100,6 @@ func describeMode(m filemode.FileMode) string {
 		return "symlink"
 	}
 	return "file"
-}
-
-func tracksFilesUnder(idx *index.Index, dir string) bool {
-	for _, e := range idx.Entries {
-		if strings.HasPrefix(e.Name, dir+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 func readGitmodules(root string) (*config.Modules, error) {

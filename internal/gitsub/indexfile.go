@@ -11,7 +11,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
@@ -23,29 +22,61 @@ import (
 // `ipabr status` on Buildroot's 15,000 entries. A missing file is an empty
 // index, as for git.
 func readIndex(name string) (*index.Index, error) {
-	f, err := os.Open(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &index.Index{Version: 2}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	// The mtime of the very file read (git replaces the index by rename).
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	data := make([]byte, fi.Size())
-	if _, err := io.ReadFull(f, data); err != nil {
-		return nil, err
+	data, mtime, err := readIndexFile(name)
+	if err != nil || data == nil {
+		return &index.Index{Version: 2}, err
 	}
 	idx, err := decodeIndex(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	idx.ModTime = fi.ModTime()
+	idx.ModTime = mtime
 	return idx, nil
+}
+
+// readIndexEntry finds path's entry in the index file name without
+// decoding the others; when there is none, under says whether the index
+// has files below path.
+func readIndexEntry(name, path string) (e *index.Entry, under bool, err error) {
+	data, _, err := readIndexFile(name)
+	if err != nil || data == nil {
+		return nil, false, err
+	}
+	_, err = walkIndex(data, func(int) {}, func(fixed, entryName []byte) {
+		switch {
+		case e == nil && string(entryName) == path:
+			e = &index.Entry{Name: path}
+			fillEntry(e, fixed)
+		case len(entryName) > len(path) && entryName[len(path)] == '/' && string(entryName[:len(path)]) == path:
+			under = true
+		}
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %v", name, err)
+	}
+	return e, under, nil
+}
+
+// readIndexFile is the whole index file and its mtime, both of the very
+// file read (git replaces the index by rename); nil data if there is none.
+func readIndexFile(name string) ([]byte, time.Time, error) {
+	f, err := os.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, time.Time{}, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, time.Time{}, err
+	}
+	return data, fi.ModTime(), nil
 }
 
 var errMalformedIndex = errors.New("malformed git index")
@@ -59,82 +90,82 @@ const (
 	skipWorktreeBit  = 1 << 14
 )
 
-// decodeIndex parses an index file held whole in data; the trailing
-// checksum is verified first, so no later read runs past a torn file.
+// decodeIndex parses an index file held whole in data.
 func decodeIndex(data []byte) (*index.Index, error) {
+	var entries []index.Entry
+	version, err := walkIndex(data, func(count int) { entries = make([]index.Entry, 0, count) },
+		func(fixed, name []byte) {
+			entries = append(entries, index.Entry{Name: string(name)})
+			fillEntry(&entries[len(entries)-1], fixed)
+		})
+	if err != nil {
+		return nil, err
+	}
+	idx := &index.Index{Version: version, Entries: make([]*index.Entry, len(entries))}
+	for i := range entries {
+		idx.Entries[i] = &entries[i]
+	}
+	return idx, nil
+}
+
+// walkIndex checks an index file held whole in data (its checksum first,
+// so no read runs past a torn file) and calls entry for each entry with
+// its fixed fields and its name, both valid only during the call. start
+// learns how many entries there are.
+func walkIndex(data []byte, start func(count int), entry func(fixed, name []byte)) (version uint32, err error) {
 	if len(data) < indexHeaderSize+sha1.Size || string(data[:4]) != "DIRC" {
-		return nil, fmt.Errorf("%w: no index header", errMalformedIndex)
+		return 0, fmt.Errorf("%w: no index header", errMalformedIndex)
 	}
 	body := data[:len(data)-sha1.Size]
 	if sum := sha1.Sum(body); !bytes.Equal(sum[:], data[len(body):]) {
-		return nil, fmt.Errorf("%w: checksum mismatch", errMalformedIndex)
+		return 0, fmt.Errorf("%w: checksum mismatch", errMalformedIndex)
 	}
-	version := binary.BigEndian.Uint32(data[4:])
+	version = binary.BigEndian.Uint32(data[4:])
 	if version < 2 || version > 4 {
-		return nil, fmt.Errorf("index version %d is not supported (2 to 4 are)", version)
+		return 0, fmt.Errorf("index version %d is not supported (2 to 4 are)", version)
 	}
 	count := binary.BigEndian.Uint32(data[8:])
 	// The smallest entry takes 63 bytes: more entries than that cannot fit.
 	if uint64(count) > uint64(len(body))/(entryFixedSize+1) {
-		return nil, fmt.Errorf("%w: %d entries do not fit in %d bytes", errMalformedIndex, count, len(body))
+		return 0, fmt.Errorf("%w: %d entries do not fit in %d bytes", errMalformedIndex, count, len(body))
 	}
-	idx := &index.Index{Version: version, Entries: make([]*index.Entry, count)}
-	entries := make([]index.Entry, count)
+	start(int(count))
 	d := indexDecoder{data: body, off: indexHeaderSize, version: version}
-	prev := ""
-	for i := range entries {
-		e := &entries[i]
-		if err := d.entry(e, prev); err != nil {
-			return nil, fmt.Errorf("entry %d: %w", i, err)
+	for i := range int(count) {
+		fixed, err := d.next()
+		if err != nil {
+			return 0, fmt.Errorf("entry %d: %w", i, err)
 		}
-		idx.Entries[i], prev = e, e.Name
+		entry(fixed, d.name)
 	}
-	if err := d.checkExtensions(); err != nil {
-		return nil, err
-	}
-	return idx, nil
+	return version, d.checkExtensions()
 }
 
 type indexDecoder struct {
 	data    []byte
 	off     int
 	version uint32
+	name    []byte // the current entry's name (version 4 builds on the previous one)
 }
 
-func (d *indexDecoder) uint32() uint32 {
-	v := binary.BigEndian.Uint32(d.data[d.off:])
-	d.off += 4
-	return v
-}
-
-// entry decodes the entry at d.off; prev is the previous entry's name,
-// which version 4 compresses names against.
-func (d *indexDecoder) entry(e *index.Entry, prev string) error {
+// next moves past the entry at d.off, leaving its name in d.name, and
+// returns its fixed fields.
+func (d *indexDecoder) next() (fixed []byte, err error) {
 	start := d.off
 	if len(d.data)-start < entryFixedSize {
-		return fmt.Errorf("%w: truncated entry", errMalformedIndex)
+		return nil, fmt.Errorf("%w: truncated entry", errMalformedIndex)
 	}
-	e.CreatedAt = indexTime(d.uint32(), d.uint32())
-	e.ModifiedAt = indexTime(d.uint32(), d.uint32())
-	e.Dev, e.Inode = d.uint32(), d.uint32()
-	e.Mode = filemode.FileMode(d.uint32())
-	e.UID, e.GID, e.Size = d.uint32(), d.uint32(), d.uint32()
-	copy(e.Hash[:], d.data[d.off:d.off+len(plumbing.ZeroHash)])
-	d.off += len(plumbing.ZeroHash)
-	flags := binary.BigEndian.Uint16(d.data[d.off:])
-	d.off += 2
-	e.Stage = index.Stage(flags>>12) & 0x3
+	d.off += entryFixedSize
+	flags := binary.BigEndian.Uint16(d.data[d.off-2:])
 	if flags&entryExtendedBit != 0 {
 		if d.version < 3 || len(d.data)-d.off < 2 {
-			return fmt.Errorf("%w: extended flags out of place", errMalformedIndex)
+			return nil, fmt.Errorf("%w: extended flags out of place", errMalformedIndex)
 		}
-		extended := binary.BigEndian.Uint16(d.data[d.off:])
 		d.off += 2
-		e.IntentToAdd = extended&intentToAddBit != 0
-		e.SkipWorktree = extended&skipWorktreeBit != 0
 	}
+	fixed = d.data[start:d.off]
 	if d.version == 4 {
-		return d.nameV4(e, prev)
+		return fixed, d.nameV4()
 	}
 	// Versions 2 and 3: the name, then 1 to 8 NULs that end the entry on a
 	// multiple of 8 bytes; a name of 0xfff bytes or more is found by its NUL.
@@ -144,27 +175,46 @@ func (d *indexDecoder) entry(e *index.Entry, prev string) error {
 	}
 	end := start + (d.off-start+n+8)&^7
 	if n < 0 || end > len(d.data) || d.data[d.off+n] != 0 {
-		return fmt.Errorf("%w: bad name", errMalformedIndex)
+		return nil, fmt.Errorf("%w: bad name", errMalformedIndex)
 	}
-	e.Name = string(d.data[d.off : d.off+n])
+	d.name = d.data[d.off : d.off+n]
 	d.off = end
-	return nil
+	return fixed, nil
 }
 
 // nameV4 reads a version 4 name: how many bytes to drop from the end of
 // the previous name, then the rest of this one up to a NUL.
-func (d *indexDecoder) nameV4(e *index.Entry, prev string) error {
+func (d *indexDecoder) nameV4() error {
 	strip, ok := d.varint()
-	if !ok || strip > uint64(len(prev)) {
+	if !ok || strip > uint64(len(d.name)) {
 		return fmt.Errorf("%w: bad name prefix", errMalformedIndex)
 	}
 	n := bytes.IndexByte(d.data[d.off:], 0)
 	if n < 0 {
 		return fmt.Errorf("%w: unterminated name", errMalformedIndex)
 	}
-	e.Name = prev[:len(prev)-int(strip)] + string(d.data[d.off:d.off+n])
+	// d.name is a buffer of its own here (never the file's bytes).
+	d.name = append(d.name[:len(d.name)-int(strip)], d.data[d.off:d.off+n]...)
 	d.off += n + 1
 	return nil
+}
+
+// fillEntry decodes an entry's fixed fields (as next returned them).
+func fillEntry(e *index.Entry, fixed []byte) {
+	u32 := func(i int) uint32 { return binary.BigEndian.Uint32(fixed[4*i:]) }
+	e.CreatedAt = indexTime(u32(0), u32(1))
+	e.ModifiedAt = indexTime(u32(2), u32(3))
+	e.Dev, e.Inode = u32(4), u32(5)
+	e.Mode = filemode.FileMode(u32(6))
+	e.UID, e.GID, e.Size = u32(7), u32(8), u32(9)
+	copy(e.Hash[:], fixed[40:60])
+	flags := binary.BigEndian.Uint16(fixed[60:])
+	e.Stage = index.Stage(flags>>12) & 0x3
+	if flags&entryExtendedBit != 0 {
+		extended := binary.BigEndian.Uint16(fixed[62:])
+		e.IntentToAdd = extended&intentToAddBit != 0
+		e.SkipWorktree = extended&skipWorktreeBit != 0
+	}
 }
 
 // varint is git's offset encoding (varint.c): each continuation adds one

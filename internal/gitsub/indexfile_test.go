@@ -110,6 +110,22 @@ func TestReadIndexMatchesGoGit(t *testing.T) {
 					t.Errorf("entry %d:\n ours   %+v\n go-git %+v", i, ours.Entries[i], theirs.Entries[i])
 				}
 			}
+			// Looking one entry up finds the first entry of that name, and
+			// a directory's files under it.
+			file := filepath.Join(t.TempDir(), "index")
+			if err := os.WriteFile(file, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range theirs.Entries {
+				got, _, err := readIndexEntry(file, want.Name)
+				first, _ := theirs.Entry(want.Name)
+				if err != nil || !reflect.DeepEqual(got, first) {
+					t.Errorf("looking up %s: %+v (%v), want %+v", want.Name, got, err, first)
+				}
+			}
+			if e, under, err := readIndexEntry(file, "package"); e != nil || !under || err != nil {
+				t.Errorf("looking up the directory package: %v, under %v (%v)", e, under, err)
+			}
 		})
 	}
 }
