@@ -31,8 +31,8 @@ var (
 
 // Main runs ipabr with the process's own arguments and streams.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	cwd, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ipabr: cannot read the working directory:", err)
@@ -43,7 +43,30 @@ func Main() int {
 		Runner: process.OS{},
 		Getenv: os.Getenv,
 		Cwd:    cwd,
+		Interrupts: func() (stop func()) {
+			return cancelOnSignal(cancel)
+		},
 	})
+}
+
+// cancelOnSignal makes SIGINT and SIGTERM cancel the run, the signal as
+// the cause, until stop; later signals are taken and ignored, so that the
+// cancelled command's cleanup runs to its end.
+func cancelOnSignal(cancel context.CancelCauseFunc) (stop func()) {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-signals:
+			cancel(fmt.Errorf("%v signal received", s))
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(signals)
+		close(done)
+	}
 }
 
 // Env is everything Run takes from the process around it.
@@ -52,11 +75,25 @@ type Env struct {
 	Runner process.Runner
 	Getenv func(string) string
 	Cwd    string
+	// Interrupts, when set, starts turning SIGINT and SIGTERM into
+	// cancelling the run's context and returns what stops that. Run calls
+	// it as a command starts, except for those that only print (version,
+	// help): a signal simply ends them, and they start without paying for
+	// the signal-handling thread.
+	Interrupts func() (stop func())
 }
+
+// printsOnly are the commands a signal may simply end.
+var printsOnly = map[string]bool{"ipabr version": true, "ipabr help": true}
 
 // Run executes one ipabr invocation and returns its exit code.
 func Run(ctx context.Context, args []string, env Env) int {
 	root, f, globals := newRoot(ctx, env, args)
+	defer func() {
+		if globals.stopInterrupts != nil {
+			globals.stopInterrupts()
+		}
+	}()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
@@ -124,6 +161,8 @@ type globalFlags struct {
 	verbose bool
 	quiet   bool
 	parsed  bool // set once flags and args were accepted
+	// stopInterrupts ends Env.Interrupts' signal handling.
+	stopInterrupts func()
 }
 
 func buildVersion() cmdutil.BuildVersion {
@@ -209,6 +248,9 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 	}
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		g.parsed = true
+		if env.Interrupts != nil && !printsOnly[cmd.CommandPath()] {
+			g.stopInterrupts = env.Interrupts()
+		}
 		// The color key: the flag, IPABR_COLOR or ipabr.yaml (when the
 		// project and a valid file are found; a bad file is reported by
 		// the commands that read the settings).

@@ -252,3 +252,37 @@ func TestCommandsHonourCancellation(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalHandlingStartsWithTheCommand: a command takes over SIGINT and
+// SIGTERM as it starts and gives them back when it ends; version and help,
+// which only print, leave them to their default (a signal ends them) and
+// so start without the signal-handling thread.
+func TestSignalHandlingStartsWithTheCommand(t *testing.T) {
+	dir := fakeProject(t)
+	for _, c := range []struct {
+		args    []string
+		handled bool
+	}{
+		{[]string{"status"}, true},
+		{[]string{"env"}, true},
+		{[]string{"version"}, false},
+		{[]string{"help", "status"}, false},
+		{[]string{"--help"}, false},
+		{[]string{"status", "--help"}, false},
+	} {
+		started, stopped := 0, 0
+		io, _, out, errOut := term.Test()
+		code := app.Run(context.Background(), append([]string{"--repo", dir}, c.args...), app.Env{IO: io, Runner: process.OS{}, Cwd: dir,
+			Interrupts: func() func() {
+				started++
+				return func() { stopped++ }
+			}})
+		want := 0
+		if c.handled {
+			want = 1
+		}
+		if code != 0 || started != want || stopped != want {
+			t.Errorf("%v: exit %d, signal handling started %d and stopped %d times, want %d\nstdout:\n%s\nstderr:\n%s", c.args, code, started, stopped, want, out, errOut)
+		}
+	}
+}
