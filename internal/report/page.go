@@ -23,9 +23,9 @@ func (p *page) raw(markup ...string) {
 	}
 }
 
-// f writes markup with values: its string arguments are escaped, numbers
+// printf writes markup with values: its string arguments are escaped, numbers
 // are written as they are.
-func (p *page) f(markup string, values ...any) {
+func (p *page) printf(markup string, values ...any) {
 	for i, v := range values {
 		if s, ok := v.(string); ok {
 			values[i] = htmlEscaper.Replace(s)
@@ -34,8 +34,8 @@ func (p *page) f(markup string, values ...any) {
 	fmt.Fprintf(&p.b, markup, values...)
 }
 
-// x is a coordinate or a length in the charts.
-func x(v float64) string { return fmt.Sprintf("%.1f", v) }
+// coord is a coordinate or a length in the charts.
+func coord(v float64) string { return fmt.Sprintf("%.1f", v) }
 
 func (p *page) head(v view) {
 	r := v.R
@@ -45,11 +45,11 @@ func (p *page) head(v view) {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 `)
-	p.f("<title>IPA image report: %s</title>\n", r.Output)
+	p.printf("<title>IPA image report: %s</title>\n", r.Output)
 	p.raw("<style>\n", pageStyle, "</style>\n</head>\n<body>\n<h1>IPA image report</h1>\n")
-	p.f(`<p class="meta">Output <code>%s</code> · generated %s`, r.Output, v.Generated)
+	p.printf(`<p class="meta">Output <code>%s</code> · generated %s`, r.Output, v.Generated)
 	if m := r.IPA; m != nil {
-		p.f(" · OpenStack %s, ironic-python-agent %s, Python %s", m.Series, m.AgentVersion(), m.Python)
+		p.printf(" · OpenStack %s, ironic-python-agent %s, Python %s", m.Series, m.AgentVersion(), m.Python)
 	}
 	p.raw("</p>\n\n")
 }
@@ -58,29 +58,29 @@ func (p *page) budget(v view) {
 	r := v.R
 	p.raw("<h2>Size against the budget</h2>\n<p>")
 	if im := r.Images.Initramfs; im != nil {
-		p.f("Initramfs <code>%s</code>: <strong>%s</strong>. ", im.File, term.HumanBytes(im.Size))
+		p.printf("Initramfs <code>%s</code>: <strong>%s</strong>. ", im.File, term.HumanBytes(im.Size))
 	}
 	if k := r.Images.Kernel; k != nil {
-		p.f("Kernel <code>%s</code>: <strong>%s</strong>. ", k.File, term.HumanBytes(k.Size))
+		p.printf("Kernel <code>%s</code>: <strong>%s</strong>. ", k.File, term.HumanBytes(k.Size))
 	}
-	p.f("Root filesystem: <strong>%s</strong> in %d packages. The budget (doc/image.md): the initramfs at most 60 MB, at most 250 MB unpacked.</p>\n",
+	p.printf("Root filesystem: <strong>%s</strong> in %d packages. The budget (doc/image.md): the initramfs at most 60 MB, at most 250 MB unpacked.</p>\n",
 		term.HumanBytes(r.Rootfs.Total), len(r.Rootfs.Packages))
-	p.f(`<svg id="budget" viewBox="0 0 %s %s" role="img" aria-label="image sizes against the budget">`+"\n",
-		x(1100), x(float64(len(v.Budget))*34+6))
+	p.printf(`<svg id="budget" viewBox="0 0 %s %s" role="img" aria-label="image sizes against the budget">`+"\n",
+		coord(1100), coord(float64(len(v.Budget))*34+6))
 	for _, b := range v.Budget {
 		class := "ok"
 		if b.Over {
 			class = "over"
 		}
-		p.f(`<g transform="translate(0,%s)">
+		p.printf(`<g transform="translate(0,%s)">
 <text x="0" y="15">%s</text>
 <rect x="%s" y="2" width="%s" height="18" class="%s"><title>%s: %s (%s)</title></rect>
 <text x="%s" y="15">%s</text>
 <line x1="%s" x2="%s" y1="0" y2="24" stroke="#000" stroke-dasharray="4 3"/>
 <text x="%s" y="15" fill="#555">%s</text>
 </g>
-`, x(b.Y), b.Name, x(250), x(b.W), class, b.Name, b.Size, b.Budget, x(256+b.W), b.Size,
-			x(250+b.BudgetX), x(250+b.BudgetX), x(255+b.BudgetX), b.Budget)
+`, coord(b.Y), b.Name, coord(250), coord(b.W), class, b.Name, b.Size, b.Budget, coord(256+b.W), b.Size,
+			coord(250+b.BudgetX), coord(250+b.BudgetX), coord(255+b.BudgetX), b.Budget)
 	}
 	p.raw("</svg>\n\n")
 }
@@ -103,14 +103,14 @@ func (p *page) treemap(v view) {
 		if t.Package != "" {
 			pkg = t.Package
 		}
-		p.f(`<g class="%s" data-package="%s"><title>%s</title>`+"\n", class, pkg, t.Detail)
-		p.f(`<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>`+"\n", x(t.X), x(t.Y), x(t.W), x(t.H), t.Color)
+		p.printf(`<g class="%s" data-package="%s"><title>%s</title>`+"\n", class, pkg, t.Detail)
+		p.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>`+"\n", coord(t.X), coord(t.Y), coord(t.W), coord(t.H), t.Color)
 		if t.Label != "" {
-			p.f(`<text x="%s" y="%s">%s</text>`, x(t.X+4), x(t.Y+13), t.Label)
+			p.printf(`<text x="%s" y="%s">%s</text>`, coord(t.X+4), coord(t.Y+13), t.Label)
 		}
 		p.raw("\n")
 		if t.Sub != "" {
-			p.f(`<text x="%s" y="%s" fill="#222">%s</text>`, x(t.X+4), x(t.Y+27), t.Sub)
+			p.printf(`<text x="%s" y="%s" fill="#222">%s</text>`, coord(t.X+4), coord(t.Y+27), t.Sub)
 		}
 		p.raw("\n</g>\n")
 	}
@@ -120,7 +120,7 @@ func (p *page) treemap(v view) {
 <tbody>
 `)
 	for _, pk := range r.Rootfs.Packages {
-		p.f(`<tr data-package="%s"><td>%s</td><td class="n" data-v="%d">%s</td><td class="n" data-v="%d">%s</td><td class="n">%d</td></tr>`+"\n",
+		p.printf(`<tr data-package="%s"><td>%s</td><td class="n" data-v="%d">%s</td><td class="n" data-v="%d">%s</td><td class="n">%d</td></tr>`+"\n",
 			pk.Name, pk.Name, pk.Size, term.HumanBytes(pk.Size), pk.Size, pct(pk.Size, r.Rootfs.Total), pk.Files)
 	}
 	p.raw("</tbody>\n</table>\n\n")
@@ -132,32 +132,32 @@ func (p *page) buildTime(v view) {
 		p.raw(`<p class="note">No <code>build/build-time.log</code> in this output.</p>`)
 		return
 	}
-	p.f("<p>%s in package steps (<code>build/build-time.log</code>; a rebuilt package counts its last build).</p>\n", seconds(v.R.BuildTime.TotalSeconds))
+	p.printf("<p>%s in package steps (<code>build/build-time.log</code>; a rebuilt package counts its last build).</p>\n", seconds(v.R.BuildTime.TotalSeconds))
 	p.raw(`<p class="legend">`)
 	for _, s := range v.Steps {
-		p.f(`<span><i style="background:%s"></i>%s</span>`, stepColor(s), s)
+		p.printf(`<span><i style="background:%s"></i>%s</span>`, stepColor(s), s)
 	}
 	p.raw("</p>\n")
-	p.f(`<svg id="buildtime" viewBox="0 0 1100 %s" role="img" aria-label="build time per package and step">`+"\n", x(float64(len(v.Times))*barRowH+4))
+	p.printf(`<svg id="buildtime" viewBox="0 0 1100 %s" role="img" aria-label="build time per package and step">`+"\n", coord(float64(len(v.Times))*barRowH+4))
 	for _, b := range v.Times {
-		p.f(`<g transform="translate(0,%s)"><text x="%s" y="13" text-anchor="end">%s</text>`+"\n", x(b.Y), x(185), b.Name)
+		p.printf(`<g transform="translate(0,%s)"><text x="%s" y="13" text-anchor="end">%s</text>`+"\n", coord(b.Y), coord(185), b.Name)
 		end := 0.0
 		for _, s := range b.Segments {
-			p.f(`<rect x="%s" y="2" width="%s" height="14" fill="%s"><title>%s</title></rect>`, x(190+s.X), x(s.W), stepColor(s.Step), s.Detail)
+			p.printf(`<rect x="%s" y="2" width="%s" height="14" fill="%s"><title>%s</title></rect>`, coord(190+s.X), coord(s.W), stepColor(s.Step), s.Detail)
 			end = s.X + s.W
 		}
-		p.f("\n"+`<text x="%s" y="13" fill="#555">%s</text></g>`+"\n", x(196+end), b.Total)
+		p.printf("\n"+`<text x="%s" y="13" fill="#555">%s</text></g>`+"\n", coord(196+end), b.Total)
 	}
 	p.raw("</svg>\n")
 }
 
 func (p *page) against(v view, c *Comparison) {
-	p.f("<h2>Against <code>%s</code></h2>\n", c.Output)
-	p.f("<p>Root filesystem %s (%s → %s)", signedBytes(c.SizeTotal.Diff), term.HumanBytes(c.SizeTotal.Old), term.HumanBytes(c.SizeTotal.New))
+	p.printf("<h2>Against <code>%s</code></h2>\n", c.Output)
+	p.printf("<p>Root filesystem %s (%s → %s)", signedBytes(c.SizeTotal.Diff), term.HumanBytes(c.SizeTotal.Old), term.HumanBytes(c.SizeTotal.New))
 	if d := c.Initramfs; d != nil {
-		p.f(", initramfs %s (%s → %s)", signedBytes(d.Diff), term.HumanBytes(d.Old), term.HumanBytes(d.New))
+		p.printf(", initramfs %s (%s → %s)", signedBytes(d.Diff), term.HumanBytes(d.Old), term.HumanBytes(d.New))
 	}
-	p.f(", build time %s. Per package as Buildroot's <code>utils/size-stats-compare</code> counts it, biggest change first; growth in red.</p>\n", signedSeconds(c.TimeTotal.Diff))
+	p.printf(", build time %s. Per package as Buildroot's <code>utils/size-stats-compare</code> counts it, biggest change first; growth in red.</p>\n", signedSeconds(c.TimeTotal.Diff))
 	header := `<table class="sortable"><thead><tr><th>package</th><th>change</th><th class="n">before</th><th class="n">after</th><th class="n">difference</th></tr></thead><tbody>` + "\n"
 	row := `<tr><td>%s</td><td>%s</td><td class="n" data-v="%v">%s</td><td class="n" data-v="%v">%s</td><td class="n" data-v="%v">%s</td></tr>` + "\n"
 
@@ -165,7 +165,7 @@ func (p *page) against(v view, c *Comparison) {
 	p.diffChart("sizediff", "size change per package", v.SizeDiff)
 	p.raw(header)
 	for _, d := range c.Size {
-		p.f(row, d.Package, d.Change, d.Old, term.HumanBytes(d.Old), d.New, term.HumanBytes(d.New), d.Diff, signedBytes(d.Diff))
+		p.printf(row, d.Package, d.Change, d.Old, term.HumanBytes(d.Old), d.New, term.HumanBytes(d.New), d.Diff, signedBytes(d.Diff))
 	}
 	if len(c.Size) == 0 {
 		p.raw(`<tr><td colspan="5">no package changed size</td></tr>`)
@@ -174,7 +174,7 @@ func (p *page) against(v view, c *Comparison) {
 	p.diffChart("timediff", "build time change per package", v.TimeDiff)
 	p.raw(header)
 	for _, d := range c.Time {
-		p.f(row, d.Package, d.Change, d.Old, seconds(d.Old), d.New, seconds(d.New), d.Diff, signedSeconds(d.Diff))
+		p.printf(row, d.Package, d.Change, d.Old, seconds(d.Old), d.New, seconds(d.New), d.Diff, signedSeconds(d.Diff))
 	}
 	if len(c.Time) == 0 {
 		p.raw(`<tr><td colspan="5">no package changed build time</td></tr>`)
@@ -189,21 +189,21 @@ func (p *page) diffChart(id, label string, bars []diffBar) {
 		p.raw("\n")
 		return
 	}
-	height := x(float64(len(bars))*barRowH + 4)
-	p.f(`<svg id="%s" viewBox="0 0 1100 %s" role="img" aria-label="%s">`, id, height, label)
-	p.f(`<line x1="570" x2="570" y1="0" y2="%s" stroke="#999"/>`+"\n", height)
+	height := coord(float64(len(bars))*barRowH + 4)
+	p.printf(`<svg id="%s" viewBox="0 0 1100 %s" role="img" aria-label="%s">`, id, height, label)
+	p.printf(`<line x1="570" x2="570" y1="0" y2="%s" stroke="#999"/>`+"\n", height)
 	for _, b := range bars {
 		name := b.Name
 		if b.Change != "" {
 			name += " (" + b.Change + ")"
 		}
-		class, labelX, anchor := "grew", x(194+b.X+b.W), ""
+		class, labelX, anchor := "grew", coord(194+b.X+b.W), ""
 		if !b.Grew {
-			class, labelX, anchor = "shrank", x(186+b.X), ` text-anchor="end"`
+			class, labelX, anchor = "shrank", coord(186+b.X), ` text-anchor="end"`
 		}
-		p.f(`<g transform="translate(0,%s)"><text x="%s" y="13" text-anchor="end">%s</text>`+"\n", x(b.Y), x(185), name)
-		p.f(`<rect x="%s" y="2" width="%s" height="14" class="%s"><title>%s: %s</title></rect>`+"\n", x(190+b.X), x(b.W), class, b.Name, b.Label)
-		p.f(`<text x="%s" y="13" fill="#555"`+anchor+`>%s</text></g>`+"\n", labelX, b.Label)
+		p.printf(`<g transform="translate(0,%s)"><text x="%s" y="13" text-anchor="end">%s</text>`+"\n", coord(b.Y), coord(185), name)
+		p.printf(`<rect x="%s" y="2" width="%s" height="14" class="%s"><title>%s: %s</title></rect>`+"\n", coord(190+b.X), coord(b.W), class, b.Name, b.Label)
+		p.printf(`<text x="%s" y="13" fill="#555"`+anchor+`>%s</text></g>`+"\n", labelX, b.Label)
 	}
 	p.raw("</svg>\n")
 }
@@ -214,17 +214,17 @@ func (p *page) agent(m *Manifest) {
 		p.raw(`<p class="note">No <code>images/ipa-manifest.json</code> in this output (ironic-python-agent not built).</p>`)
 		return
 	}
-	p.f("<p>OpenStack series <strong>%s</strong>, ironic-python-agent <strong>%s</strong>, Python %s: %d wheels (<code>images/ipa-manifest.json</code>). Licenses: ",
+	p.printf("<p>OpenStack series <strong>%s</strong>, ironic-python-agent <strong>%s</strong>, Python %s: %d wheels (<code>images/ipa-manifest.json</code>). Licenses: ",
 		m.Series, m.AgentVersion(), m.Python, len(m.Packages))
 	for i, l := range m.Licenses() {
 		if i > 0 {
 			p.raw(", ")
 		}
-		p.f("%s (%d)", l.License, l.Wheels)
+		p.printf("%s (%d)", l.License, l.Wheels)
 	}
 	p.raw(".</p>\n", `<table class="sortable" id="wheels"><thead><tr><th>name</th><th>version</th><th>license</th><th>wheel</th><th>sha256</th></tr></thead><tbody>`, "\n")
 	for _, w := range m.Packages {
-		p.f(`<tr><td>%s</td><td>%s</td><td>%s</td><td><code>%s</code></td><td><code title="%s">%s…</code></td></tr>`+"\n",
+		p.printf(`<tr><td>%s</td><td>%s</td><td>%s</td><td><code>%s</code></td><td><code title="%s">%s…</code></td></tr>`+"\n",
 			w.Name, w.Version, w.License, w.Wheel, w.SHA256, w.SHA256[:min(12, len(w.SHA256))])
 	}
 	p.raw("</tbody></table>\n")
