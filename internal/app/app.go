@@ -83,8 +83,14 @@ type Env struct {
 	Interrupts func() (stop func())
 }
 
-// printsOnly are the commands a signal may simply end.
-var printsOnly = map[string]bool{"ipabr version": true, "ipabr help": true}
+// printsOnly reports whether cmd is one that a signal may simply end.
+func printsOnly(cmd *cobra.Command) bool {
+	switch cmd.CommandPath() {
+	case "ipabr version", "ipabr help":
+		return true
+	}
+	return false
+}
 
 // Run executes one ipabr invocation and returns its exit code.
 func Run(ctx context.Context, args []string, env Env) int {
@@ -248,7 +254,7 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 	}
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		g.parsed = true
-		if env.Interrupts != nil && !printsOnly[cmd.CommandPath()] {
+		if env.Interrupts != nil && !printsOnly(cmd) {
 			g.stopInterrupts = env.Interrupts()
 		}
 		// The color key: the flag, IPABR_COLOR or ipabr.yaml (when the
