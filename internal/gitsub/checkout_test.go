@@ -78,7 +78,7 @@ func TestCheckoutFreshMatchesGit(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		got, err := hashFile(path, fromFileInfo(fi))
+		got, err := hashFile(path, fileStat{mode: fi.Mode(), size: fi.Size()})
 		if err != nil || got.String() != f[2] {
 			t.Errorf("%s: content hashes to %s (%v), git has %s", name, got, err, f[2])
 		}

@@ -3,7 +3,6 @@ package gitsub
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"syscall"
 	"time"
 )
@@ -20,11 +19,6 @@ type fileStat struct {
 
 func (st fileStat) isDir() bool     { return st.mode.IsDir() }
 func (st fileStat) isSymlink() bool { return st.mode&fs.ModeSymlink != 0 }
-
-// fromFileInfo is what os.FileInfo says portably: no ctime, inode or owner.
-func fromFileInfo(fi os.FileInfo) fileStat {
-	return fileStat{mode: fi.Mode(), size: fi.Size(), mtime: fi.ModTime()}
-}
 
 // notThere reports whether err says that a path does not exist, as a file
 // or because one of its directories is not a directory.

@@ -1,4 +1,4 @@
-//go:build linux || darwin || freebsd || netbsd
+//go:build unix
 
 package gitsub
 
@@ -36,10 +36,20 @@ func fromUnix(st *unix.Stat_t) fileStat {
 // lstatPath is lstat(2) of name.
 func lstatPath(name string) (fileStat, error) {
 	var st unix.Stat_t
-	if err := unix.Lstat(name, &st); err != nil {
+	if err := retryEINTR(func() error { return unix.Lstat(name, &st) }); err != nil {
 		return fileStat{}, &fs.PathError{Op: "lstat", Path: name, Err: err}
 	}
 	return fromUnix(&st), nil
+}
+
+// retryEINTR runs a system call again while a signal interrupts it (as
+// package os does for its own).
+func retryEINTR(call func() error) error {
+	for {
+		if err := call(); err != unix.EINTR {
+			return err
+		}
+	}
 }
 
 // statFile is fstat(2) of an open file.
@@ -73,32 +83,26 @@ func openDir(name string, noFollow bool) (*dirHandle, error) {
 	if noFollow {
 		flags |= unix.O_NOFOLLOW
 	}
-	for {
-		fd, err := unix.Open(name, flags, 0)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.ELOOP || err == unix.EMLINK: // a symlink (FreeBSD says EMLINK)
-			return nil, &fs.PathError{Op: "open", Path: name, Err: unix.ENOTDIR}
-		case err != nil:
-			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-		}
-		return &dirHandle{f: os.NewFile(uintptr(fd), name), fd: fd}, nil
+	var fd int
+	err := retryEINTR(func() (err error) {
+		fd, err = unix.Open(name, flags, 0)
+		return err
+	})
+	switch {
+	case err == unix.ELOOP || err == unix.EMLINK: // a symlink (FreeBSD says EMLINK)
+		return nil, &fs.PathError{Op: "open", Path: name, Err: unix.ENOTDIR}
+	case err != nil:
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
+	return &dirHandle{f: os.NewFile(uintptr(fd), name), fd: fd}, nil
 }
 
 func (d *dirHandle) lstat(name string) (fileStat, error) {
 	var st unix.Stat_t
-	for {
-		err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fileStat{}, &fs.PathError{Op: "lstat", Path: name, Err: err}
-		}
-		return fromUnix(&st), nil
+	if err := retryEINTR(func() error { return unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) }); err != nil {
+		return fileStat{}, &fs.PathError{Op: "lstat", Path: name, Err: err}
 	}
+	return fromUnix(&st), nil
 }
 
 // entries are the directory's entries, unsorted.

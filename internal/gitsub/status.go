@@ -36,7 +36,8 @@ import (
 // go-git's Worktree.Status hashes every file. Content filters
 // (.gitattributes) and nested submodules are not looked at.
 func localChanges(ctx context.Context, r *git.Repository, worktree string) ([]string, error) {
-	idx, err := readIndex(filepath.Join(gitDir(r), "index"))
+	dotGit := gitDir(r)
+	idx, err := readIndex(filepath.Join(dotGit, "index"))
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func localChanges(ctx context.Context, r *git.Repository, worktree string) ([]st
 		notDirs:   map[string]bool{},
 		ignores:   ignoreRules{worktree: worktree, byDir: map[string][]gitignore.Pattern{}},
 	}
-	s.ignores.gitDir = gitDir(r)
+	s.ignores.gitDir = dotGit
 	// Index against HEAD reads objects, the worktree scan waits on the
 	// file system: one runs while the other waits.
 	var stagedErr error

@@ -3,18 +3,15 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"math"
-	"strings"
 
 	"github.com/ipabr/ipabr/internal/term"
 )
 
 // page is the report's HTML as it is written: markup goes in as given,
-// every value from the build is escaped (as html/template escapes text and
-// quoted attribute values).
+// every value from the build is escaped for text and quoted attributes.
 type page struct{ b bytes.Buffer }
-
-var htmlEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 // raw writes markup.
 func (p *page) raw(markup ...string) {
@@ -28,7 +25,7 @@ func (p *page) raw(markup ...string) {
 func (p *page) printf(markup string, values ...any) {
 	for i, v := range values {
 		if s, ok := v.(string); ok {
-			values[i] = htmlEscaper.Replace(s)
+			values[i] = html.EscapeString(s)
 		}
 	}
 	fmt.Fprintf(&p.b, markup, values...)
