@@ -53,7 +53,7 @@ func Read(root string) (*Submodule, error) {
 	}
 	e, filesUnder, err := readIndexEntry(filepath.Join(dotGit, "index"), sub.Path)
 	if err != nil {
-		return nil, fmt.Errorf("reading the git index of %s: %v", root, err)
+		return nil, fmt.Errorf("reading the git index of %s: %v", root, withIndexFix(err, root))
 	}
 	if e == nil {
 		if filesUnder {

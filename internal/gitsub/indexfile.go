@@ -28,7 +28,7 @@ func readIndex(name string) (*index.Index, error) {
 	}
 	idx, err := decodeIndex(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	idx.ModTime = mtime
 	return idx, nil
@@ -52,7 +52,7 @@ func readIndexEntry(name, path string) (e *index.Entry, under bool, err error) {
 		}
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: %v", name, err)
+		return nil, false, fmt.Errorf("%s: %w", name, err)
 	}
 	return e, under, nil
 }
@@ -80,6 +80,16 @@ func readIndexFile(name string) ([]byte, time.Time, error) {
 }
 
 var errMalformedIndex = errors.New("malformed git index")
+
+// withIndexFix adds to a malformed index's error how to write it again:
+// `git reset` rebuilds the index of worktree from HEAD, keeping the files
+// (and dropping what was staged).
+func withIndexFix(err error, worktree string) error {
+	if errors.Is(err, errMalformedIndex) {
+		return fmt.Errorf("%w; 'git -C %s reset' writes it again from HEAD, keeping the files (what was staged is unstaged)", err, worktree)
+	}
+	return err
+}
 
 const (
 	indexHeaderSize  = 12

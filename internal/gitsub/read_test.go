@@ -29,6 +29,20 @@ func TestReadFindsThePin(t *testing.T) {
 		t.Errorf("linked worktree: pin %s from %s, want %s from %s", got.Commit, got.URL, sub.Commit, sub.URL)
 	}
 
+	// A damaged index is named with the command that writes it again.
+	index := filepath.Join(dir, ".git", "index")
+	data, err := os.ReadFile(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 1
+	if err := os.WriteFile(index, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "checksum mismatch; 'git -C "+dir+" reset' writes it again from HEAD") {
+		t.Errorf("a damaged index: %v", err)
+	}
+
 	plain := t.TempDir()
 	testenv.WriteFile(t, filepath.Join(plain, ".gitmodules"), "[submodule \"buildroot\"]\n\tpath = buildroot\n\turl = x\n")
 	if _, err := Read(plain); err == nil || !strings.Contains(err.Error(), "is not a git repository") {

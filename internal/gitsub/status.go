@@ -39,7 +39,7 @@ func localChanges(ctx context.Context, r *git.Repository, worktree string) ([]st
 	dotGit := gitDir(r)
 	idx, err := readIndex(filepath.Join(dotGit, "index"))
 	if err != nil {
-		return nil, err
+		return nil, withIndexFix(err, worktree)
 	}
 	cfg, err := r.Config()
 	if err != nil {
