@@ -212,7 +212,12 @@ func TestHeartbeat(t *testing.T) {
 		t.Fatalf("refused %+v", r)
 	}
 	lookup(t, s, lookupPath)
-	if a := beat(fmt.Sprintf(heartbeatShape, "x"+node.Token[1:]), beatVersion); a.status != 400 {
+	// Change the first character to one it is not: a fixed "x" would equal a token that starts with x.
+	wrong := "x" + node.Token[1:]
+	if node.Token[0] == 'x' {
+		wrong = "y" + node.Token[1:]
+	}
+	if a := beat(fmt.Sprintf(heartbeatShape, wrong), beatVersion); a.status != 400 {
 		t.Fatalf("wrong token: %d", a.status)
 	}
 	if s.Observed().Heartbeat != nil {
