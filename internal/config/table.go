@@ -64,7 +64,7 @@ var Table = []Setting{
 		Help: "openstack/requirements, for upper-constraints.txt (git, or a file URL as above)", Check: checkNotEmpty},
 	{Key: "ipa.index_url", Envs: []string{"IPABR_IPA_INDEX_URL"}, Default: ipa.DefaultIndexURL,
 		Help: "the Python package index (PEP 503) `ipabr ipa lock` resolves with", Check: checkNotEmpty},
-	{Key: "ipa.python", Envs: []string{"IPABR_IPA_PYTHON"}, Default: ipa.Interpreter(""),
+	{Key: "ipa.python", Envs: []string{"IPABR_IPA_PYTHON"}, Default: ipa.DefaultPython,
 		Help: "the host Python whose pip (22.2 or newer) `ipabr ipa lock` runs: a name on PATH or a path, such as a virtual environment's bin/python"},
 }
 

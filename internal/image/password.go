@@ -11,13 +11,16 @@ import (
 // MaxPasswordLen bounds a password read by ReadPassword, in bytes.
 const MaxPasswordLen = 4096
 
+// maxPasswordLenText is MaxPasswordLen in words (password_test.go checks they agree).
+const maxPasswordLenText = "4096"
+
 // Password errors. They never contain the password; all are bad input.
 var (
 	ErrEmptyPassword    = errors.New("empty password refused")
 	ErrNoPassword       = errors.New("no password read: standard input is closed or empty")
 	ErrPasswordMismatch = errors.New("the passwords do not match")
 	ErrPasswordNUL      = errors.New("the password contains a NUL byte, which crypt(3) would cut it at")
-	ErrPasswordTooLong  = fmt.Errorf("the password is longer than %d bytes", MaxPasswordLen)
+	ErrPasswordTooLong  = errors.New("the password is longer than " + maxPasswordLenText + " bytes")
 )
 
 // CheckPassword refuses a password that cannot be used: empty, longer than

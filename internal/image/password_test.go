@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -43,6 +44,14 @@ func TestReadPasswordConsumesOneLine(t *testing.T) {
 	}
 	if _, err := ReadPassword(in); !errors.Is(err, ErrNoPassword) {
 		t.Errorf("after the last line: %v, want ErrNoPassword", err)
+	}
+}
+
+// The message of ErrPasswordTooLong is a constant (no work at start-up), so
+// it spells the limit out: it must say the limit that is enforced.
+func TestPasswordLimitSaysTheLimit(t *testing.T) {
+	if want := "longer than " + strconv.Itoa(MaxPasswordLen) + " bytes"; !strings.Contains(ErrPasswordTooLong.Error(), want) {
+		t.Errorf("ErrPasswordTooLong = %q; want it to say %q", ErrPasswordTooLong, want)
 	}
 }
 

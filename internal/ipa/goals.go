@@ -9,17 +9,10 @@ import "strings"
 // savedefconfig, *-show-depends, printvars). The package's make code lists
 // the same goals as IRONIC_PYTHON_AGENT_BUILD_GOALS (rules_test.go checks
 // that they agree).
-var BuildGoals = append([]string{"all", "world", "source", Package, "target-finalize", "rootfs-%"},
-	prefixed(Package+"-", "source", "extract", "patch", "configure", "build",
-		"install", "install-target", "install-images", "rebuild", "reinstall", "reconfigure")...)
-
-func prefixed(prefix string, names ...string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = prefix + n
-	}
-	return out
-}
+var BuildGoals = []string{"all", "world", "source", Package, "target-finalize", "rootfs-%",
+	Package + "-source", Package + "-extract", Package + "-patch", Package + "-configure", Package + "-build",
+	Package + "-install", Package + "-install-target", Package + "-install-images",
+	Package + "-rebuild", Package + "-reinstall", Package + "-reconfigure"}
 
 // NeedsLock reports whether make goals build the agent package; no goals
 // means make's default goal, all.

@@ -66,10 +66,13 @@ var pipEnv = []string{"PYTHONNOUSERSITE=1"}
 // Interpreter is the host Python an empty setting means.
 func Interpreter(python string) string {
 	if python == "" {
-		return "python3"
+		return DefaultPython
 	}
 	return python
 }
+
+// DefaultPython is the interpreter `ipabr ipa lock` runs unless told otherwise.
+const DefaultPython = "python3"
 
 // PipInfo is what `python -m pip --version` says.
 type PipInfo struct {

@@ -10,28 +10,34 @@ import (
 
 // Regexp is a regexp.Regexp compiled when first used.
 type Regexp struct {
-	compile func() *regexp.Regexp
+	expr string
+	once sync.Once
+	re   *regexp.Regexp
 }
 
 // New returns expr to be compiled on first use; an invalid expr panics
-// then, as regexp.MustCompile would at start-up.
+// then, as regexp.MustCompile would at start-up. A package-level New is
+// laid out by the compiler: it runs no code when the program starts.
 func New(expr string) *Regexp {
-	return &Regexp{compile: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })}
+	return &Regexp{expr: expr}
 }
 
 // Regexp is the compiled expression.
-func (r *Regexp) Regexp() *regexp.Regexp { return r.compile() }
+func (r *Regexp) Regexp() *regexp.Regexp {
+	r.once.Do(func() { r.re = regexp.MustCompile(r.expr) })
+	return r.re
+}
 
-func (r *Regexp) MatchString(s string) bool { return r.compile().MatchString(s) }
+func (r *Regexp) MatchString(s string) bool { return r.Regexp().MatchString(s) }
 
-func (r *Regexp) FindString(s string) string { return r.compile().FindString(s) }
+func (r *Regexp) FindString(s string) string { return r.Regexp().FindString(s) }
 
-func (r *Regexp) FindStringSubmatch(s string) []string { return r.compile().FindStringSubmatch(s) }
+func (r *Regexp) FindStringSubmatch(s string) []string { return r.Regexp().FindStringSubmatch(s) }
 
 func (r *Regexp) FindAllStringSubmatch(s string, n int) [][]string {
-	return r.compile().FindAllStringSubmatch(s, n)
+	return r.Regexp().FindAllStringSubmatch(s, n)
 }
 
 func (r *Regexp) ReplaceAllString(src, repl string) string {
-	return r.compile().ReplaceAllString(src, repl)
+	return r.Regexp().ReplaceAllString(src, repl)
 }

@@ -72,10 +72,16 @@ func DirSize(ctx context.Context, dir string) (int64, error) {
 // BuildLogFile is the build log ipabr keeps in each output directory.
 const BuildLogFile = "build.log"
 
-// ownFiles are what ipabr itself writes in an output directory besides
-// Buildroot (its lock and log, save's scratch file): a directory holding
-// nothing else has nothing to lose.
-var ownFiles = map[string]bool{LockFile: true, BuildLogFile: true, ".ipabr-savedefconfig": true}
+// ownFile reports whether name is one ipabr itself writes in an output
+// directory besides Buildroot (its lock and log, save's scratch file): a
+// directory holding nothing else has nothing to lose.
+func ownFile(name string) bool {
+	switch name {
+	case LockFile, BuildLogFile, ".ipabr-savedefconfig":
+		return true
+	}
+	return false
+}
 
 // NotOwnOutputError says why a directory is not an output directory that
 // this project may delete from.
@@ -110,7 +116,7 @@ func (p *Project) CheckOwnOutput(dir string) error {
 	isRoot := filepath.Clean(dir) == filepath.Clean(p.OutputRoot())
 	empty := true
 	for _, e := range entries {
-		if ownFiles[e.Name()] || isRoot && (e.Name() == "README.md" || e.IsDir() && IsUniqueOutputName(e.Name())) {
+		if ownFile(e.Name()) || isRoot && (e.Name() == "README.md" || e.IsDir() && IsUniqueOutputName(e.Name())) {
 			continue
 		}
 		empty = false

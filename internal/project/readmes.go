@@ -7,29 +7,35 @@ import (
 	"path/filepath"
 )
 
-// readmes explain each directory `ipabr init` creates, as the original ipa-buildroot README did.
-var readmes = map[string]string{
-	"dl": `Download cache (BR2_DL_DIR)
+// readmeText explains a directory `ipabr init` creates, named as in Dirs, as the
+// original ipa-buildroot README did.
+func readmeText(name string) string {
+	switch name {
+	case "dl":
+		return `Download cache (BR2_DL_DIR)
 
 Buildroot keeps every source tarball and IPA wheel it downloads here, so
 rebuilds and other output directories do not download them again. Safe to
 share between checkouts and output directories; safe to delete (it refills).
 Not tracked by git. Publish it with any static HTTP server to use it as a
 mirror (BR2_PRIMARY_SITE).
-`,
-	"ccache": `Compiler cache (BR2_CCACHE_DIR)
+`
+	case "ccache":
+		return `Compiler cache (BR2_CCACHE_DIR)
 
 ccache files that speed up later builds of the same sources. Safe to delete.
 Not tracked by git.
-`,
-	"output": `Build output directories (O=)
+`
+	case "output":
+		return `Build output directories (O=)
 
 'ipabr build' works in output/ by default; 'ipabr build --unique' (or
 'ipabr env --unique') creates output/<unix-time>-XXXXXX for concurrent builds.
 Each holds Buildroot's .config, build/, host/, target/ and images/ (the
 kernel, initramfs and ISO). Not tracked by git; 'ipabr clean' empties one.
-`,
-	"overlay": `Your own rootfs overlay
+`
+	case "overlay":
+		return `Your own rootfs overlay
 
 Files here are copied into the image's root filesystem after the board's
 overlay (buildroot-ipa/board/openstack/ipa/rootfs-overlay), so they can add
@@ -39,8 +45,9 @@ directories, files called .empty and files ending in ~.
 
 Only this README is tracked by git. Prefer 'ipabr ssh-key add' for SSH keys:
 it sets the modes sshd insists on.
-`,
-	"scripts": `Your own build hooks
+`
+	case "scripts":
+		return `Your own build hooks
 
 Executable scripts here run after the board's scripts of the same kind:
   post-build.sh     after packages are installed, before the filesystem images
@@ -48,7 +55,9 @@ Executable scripts here run after the board's scripts of the same kind:
   post-image.sh     after the images are made
 Each receives the same arguments as Buildroot's hooks ($1 is TARGET_DIR or
 BINARIES_DIR). Not tracked by git.
-`,
+`
+	}
+	return ""
 }
 
 // EnsureDirs creates the project's working directories, each with its
@@ -72,7 +81,7 @@ func (p *Project) EnsureDirs() ([]string, error) {
 		if _, err := os.Stat(readme); err == nil {
 			continue
 		}
-		if err := WriteFileAtomic(readme, []byte(readmes[names[dir]]), 0o644); err != nil {
+		if err := WriteFileAtomic(readme, []byte(readmeText(names[dir])), 0o644); err != nil {
 			return created, err
 		}
 	}

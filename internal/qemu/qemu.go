@@ -161,23 +161,16 @@ type Config struct {
 	NetDump string
 }
 
-// NICModels maps the accepted --nic names to QEMU device models.
-var NICModels = map[string]string{
-	"e1000":          "e1000",
-	"e1000e":         "e1000e",
-	"virtio":         "virtio-net-pci",
-	"virtio-net":     "virtio-net-pci",
-	"virtio-net-pci": "virtio-net-pci",
-	"rtl8139":        "rtl8139",
-}
-
-// NICModel resolves a --nic name; empty means e1000, what the original ipa-buildroot README used.
+// NICModel resolves a --nic name to a QEMU device model; empty means e1000,
+// what the original ipa-buildroot README used.
 func NICModel(name string) (string, error) {
-	if name == "" {
+	switch name {
+	case "", "e1000":
 		return "e1000", nil
-	}
-	if m, ok := NICModels[name]; ok {
-		return m, nil
+	case "e1000e", "rtl8139":
+		return name, nil
+	case "virtio", "virtio-net", "virtio-net-pci":
+		return "virtio-net-pci", nil
 	}
 	return "", fmt.Errorf("unknown NIC model %q; use e1000, e1000e, virtio-net-pci (or virtio) or rtl8139", name)
 }

@@ -11,13 +11,21 @@ import (
 	"github.com/ipabr/ipabr/internal/term"
 )
 
-// phaseLabels name the phases in the summary, with what each one proves.
-var phaseLabels = map[qemu.Phase]string{
-	qemu.PhaseDHCP:      "DHCP",
-	qemu.PhaseInventory: "inventory",
-	qemu.PhaseLookup:    "lookup",
-	qemu.PhaseHeartbeat: "heartbeat",
-	qemu.PhaseAgent:     "agent API",
+// phaseLabel names a phase in the summary.
+func phaseLabel(p qemu.Phase) string {
+	switch p {
+	case qemu.PhaseDHCP:
+		return "DHCP"
+	case qemu.PhaseInventory:
+		return "inventory"
+	case qemu.PhaseLookup:
+		return "lookup"
+	case qemu.PhaseHeartbeat:
+		return "heartbeat"
+	case qemu.PhaseAgent:
+		return "agent API"
+	}
+	return string(p)
 }
 
 // printSummary prints a proven agent: when each phase ended and what the
@@ -37,11 +45,11 @@ func printSummary(io *term.IOStreams, r *qemu.Report) {
 		}[p]
 		switch {
 		case !ok:
-			fmt.Fprintf(w, "  %s\t-\tnot seen on the wire\n", phaseLabels[p])
+			fmt.Fprintf(w, "  %s\t-\tnot seen on the wire\n", phaseLabel(p))
 		case detail == "":
-			fmt.Fprintf(w, "  %s\t%.1fs\n", phaseLabels[p], at.Seconds())
+			fmt.Fprintf(w, "  %s\t%.1fs\n", phaseLabel(p), at.Seconds())
 		default:
-			fmt.Fprintf(w, "  %s\t%.1fs\t%s\n", phaseLabels[p], at.Seconds(), detail)
+			fmt.Fprintf(w, "  %s\t%.1fs\t%s\n", phaseLabel(p), at.Seconds(), detail)
 		}
 	}
 	w.Flush()
