@@ -171,8 +171,14 @@ type globalFlags struct {
 	stopInterrupts func()
 }
 
+// buildVersion is what the linker set, completed from the module's build
+// information when it set nothing (go build, go install): reading that
+// parses a list of every module, which a release build need not pay for.
 func buildVersion() cmdutil.BuildVersion {
 	v := cmdutil.BuildVersion{Version: version, Commit: commit}
+	if v.Version != "dev" && v.Commit != "" {
+		return v
+	}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if v.Version == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
 			v.Version = info.Main.Version
@@ -275,7 +281,6 @@ Exit codes: 0 success, 1 failure (a failed make included), 2 usage or bad input,
 		return &cmdutil.UsageError{Err: err}
 	})
 	addSubcommands(root, args, f)
-	root.AddCommand(environmentTopic())
 	refuseBadUsage(root)
 	root.SetHelpCommand(helpCommand(root))
 	return root, f, g

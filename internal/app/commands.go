@@ -70,7 +70,8 @@ func subcommands() []subcommand {
 	for _, m := range workspace.Menus {
 		cmds = append(cmds, subcommand{m.Target, func(f *cmdutil.Factory) *cobra.Command { return menuconfig.NewCmdMenu(f, nil, m) }})
 	}
-	return cmds
+	// A help topic, built like the commands: its text lists every key.
+	return append(cmds, subcommand{"environment", func(*cmdutil.Factory) *cobra.Command { return environmentTopic() }})
 }
 
 // addSubcommands adds to root the subcommand args name, or every one when
@@ -80,14 +81,20 @@ func addSubcommands(root *cobra.Command, args []string, f *cmdutil.Factory) {
 	cmds := subcommands()
 	// Find strips root's flags the way execution will; placeholders stand
 	// in for the subcommands while it looks.
-	for _, sc := range cmds {
-		root.AddCommand(&cobra.Command{Use: sc.name})
+	placeholders := make([]cobra.Command, len(cmds)) // one allocation, not one each
+	for i, sc := range cmds {
+		placeholders[i].Use = sc.name
+		root.AddCommand(&placeholders[i])
 	}
 	found, _, err := root.Find(args)
 	root.ResetCommands()
+	all := err != nil || found == root
 	for _, sc := range cmds {
-		if err != nil || found == root || found.Name() == sc.name {
+		if all || found.Name() == sc.name {
 			root.AddCommand(sc.build(f))
 		}
 	}
+	// cobra adds its completion command as it executes, unless told not
+	// to; a command line that names another command has no use for it.
+	root.CompletionOptions.DisableDefaultCmd = !all
 }
