@@ -7,6 +7,7 @@
 #   IPABR_BENCH_BUILDROOT  a local Buildroot git repository (default: IPABR_TEST_BUILDROOT)
 #   IPABR_BENCH_PIN        the commit to pin (default: the project's gitlink)
 #   RUNS                   paired runs of each row (default 5)
+#   STARTUP_RUNS           paired runs of each start-up row (default 31)
 # The -setup commands are single-quoted: benchpair's shell expands them.
 # shellcheck disable=SC2016
 set -euo pipefail
@@ -85,27 +86,47 @@ fi
 # What start-up costs before ipabr does any work of its own: Go's runtime
 # alone (a program that returns), and the runtime with everything ipabr
 # imports from outside its own packages linked and initialised (the same
-# imports, blank, and return). Built through -overlay: nothing is written
-# into the tree.
+# imports, blank, and return); then that floor without go-git's packages and
+# without viper, whose difference is what each library's initialisation
+# costs every command. Built through -overlay: nothing is written into the
+# tree. A start-up row takes milliseconds, so it runs STARTUP_RUNS times.
+startup_runs=${STARTUP_RUNS:-31}
 floor_imports=$(cd "$top" && ${GO:-go} list -deps ./cmd/ipabr | grep '^github.com/ipabr/ipabr/' |
 	xargs "${GO:-go}" list -f '{{join .Imports "\n"}}' | grep -v '^github.com/ipabr/ipabr' | sort -u)
-{
-	echo 'package main'
-	echo 'import ('
-	for p in $floor_imports; do echo "	_ \"$p\""; done
-	echo ')'
-	echo 'func main() {}'
-} >"$work/floor.go"
-printf 'package main\n\nfunc main() {}\n' >"$work/runtime.go"
-printf '{"Replace":{"%s/internal/benchfloor/main.go":"%s","%s/internal/benchruntime/main.go":"%s"}}' \
-	"$top" "$work/floor.go" "$top" "$work/runtime.go" >"$work/overlay.json"
-(cd "$top" && CGO_ENABLED=0 ${GO:-go} build -overlay "$work/overlay.json" -o "$work/floor" ./internal/benchfloor &&
-	CGO_ENABLED=0 ${GO:-go} build -overlay "$work/overlay.json" -o "$work/runtime" ./internal/benchruntime)
-pair -row "Go's runtime alone (a program that returns) vs \`git --version\`" \
+# blank NAME IMPORTS: a program importing IMPORTS, blank, that returns.
+blank() {
+	{
+		echo 'package main'
+		echo 'import ('
+		for p in $2; do echo "	_ \"$p\""; done
+		echo ')'
+		echo 'func main() {}'
+	} >"$work/$1.go"
+}
+blank runtime ""
+blank floor "$floor_imports"
+blank nogogit "$(echo "$floor_imports" | grep -v '^github.com/go-git/')"
+blank noviper "$(echo "$floor_imports" | grep -v '^github.com/spf13/viper')"
+overlay='{"Replace":{'
+sep=
+for name in runtime floor nogogit noviper; do
+	overlay="$overlay$sep\"$top/internal/bench$name/main.go\":\"$work/$name.go\""
+	sep=,
+done
+echo "$overlay}}" >"$work/overlay.json"
+for name in runtime floor nogogit noviper; do
+	(cd "$top" && CGO_ENABLED=0 ${GO:-go} build -overlay "$work/overlay.json" -o "$work/$name" "./internal/bench$name")
+done
+quick() { "$work/benchpair" -runs "$startup_runs" "$@"; }
+quick -row "Go's runtime alone (a program that returns) vs \`git --version\`" \
 	-- "$work/runtime" ::: git --version
-pair -row "ipabr's $(echo "$floor_imports" | wc -l) outside imports, initialised, no work vs \`git --version\`" \
+quick -row "ipabr's $(echo "$floor_imports" | wc -l) outside imports, initialised, no work vs \`git --version\`" \
 	-- "$work/floor" ::: git --version
-pair -row "\`ipabr version\` vs \`git --version\`" -goal-wall 15ms \
+quick -row "the same imports vs the same without go-git's packages (go-git's share)" \
+	-- "$work/floor" ::: "$work/nogogit"
+quick -row "the same imports vs the same without viper (viper's share)" \
+	-- "$work/floor" ::: "$work/noviper"
+quick -row "\`ipabr version\` vs \`git --version\`" -goal-wall 15ms \
 	-- "$ipabr" version ::: git --version
-pair -row "\`ipabr --help\` vs \`git --help\`" -goal-wall 15ms \
+quick -row "\`ipabr --help\` vs \`git --help\`" -goal-wall 15ms \
 	-- "$ipabr" --help ::: git --help
