@@ -19,6 +19,7 @@ import (
 	"github.com/ipabr/ipabr/internal/cmdutil"
 	"github.com/ipabr/ipabr/internal/config"
 	"github.com/ipabr/ipabr/internal/errs"
+	_ "github.com/ipabr/ipabr/internal/prefault" // maps the code and some heap at start, in two system calls
 	"github.com/ipabr/ipabr/internal/process"
 	"github.com/ipabr/ipabr/internal/term"
 )

@@ -79,6 +79,7 @@ var OtherEnv = []Variable{
 	{"IPABR_REPO, BR2_IPA_REPO", "the project root when the working directory is in none; inside a project that project wins, with a warning when they differ, and the BR2_* paths into the other project are ignored (--repo wins over both)"},
 	{"IPABR_CONFIG", "the configuration file (like --config); default: $BR2_IPA_REPO/ipabr.yaml"},
 	{"NO_COLOR", "when set to anything, no colour at all"},
+	{"IPABR_PREFAULT", "0: do not map the binary's code and the first MiB of heap in two system calls at start (Linux 5.14 or newer; on a cold page cache the code is left to fault in as it runs)"},
 }
 
 // Lookup finds a key of the table.
