@@ -59,33 +59,19 @@ type rootDocument struct {
 // 200 with a JSON object. The error says what was seen instead.
 func Probe(ctx context.Context, client *http.Client, base string) (*Answer, error) {
 	base = strings.TrimRight(base, "/")
-	body, rootErr := get(ctx, client, base+"/")
-	if rootErr == nil {
-		var doc rootDocument
-		if err := json.Unmarshal(body, &doc); err != nil {
-			rootErr = fmt.Errorf("GET /: not JSON: %s", ironic.Snippet(body))
-		} else if len(doc.Versions) > 0 || strings.Contains(strings.ToLower(doc.Name), "ironic python agent") {
-			a := &Answer{URL: base + "/", Name: doc.Name}
-			for _, v := range doc.Versions {
-				var ver struct {
-					ID string `json:"id"`
-				}
-				if json.Unmarshal(v, &ver) == nil && ver.ID != "" {
-					a.Versions = append(a.Versions, ver.ID)
-				}
-			}
-			return a, nil
-		} else {
-			rootErr = fmt.Errorf("GET /: not the agent's root document: %s", ironic.Snippet(body))
-		}
-	}
-	if ctx.Err() != nil {
-		return nil, rootErr
+	a, rootErr := probeRoot(ctx, client, base)
+	if rootErr == nil || ctx.Err() != nil {
+		return a, rootErr
 	}
 	body, err := get(ctx, client, base+"/v1/status")
 	if err == nil {
 		var status map[string]any
 		if json.Unmarshal(body, &status) == nil {
+			// A guest whose agent came up between the two requests
+			// answers the root document now.
+			if a, err := probeRoot(ctx, client, base); err == nil {
+				return a, nil
+			}
 			return &Answer{URL: base + "/v1/status"}, nil
 		}
 		err = fmt.Errorf("GET /v1/status: not a JSON object: %s", ironic.Snippet(body))
@@ -94,6 +80,31 @@ func Probe(ctx context.Context, client *http.Client, base string) (*Answer, erro
 		return nil, rootErr // both requests failed alike (ironic's short connection errors): said once
 	}
 	return nil, fmt.Errorf("%v; %v", rootErr, err)
+}
+
+// probeRoot asks for IPA's root document at base.
+func probeRoot(ctx context.Context, client *http.Client, base string) (*Answer, error) {
+	body, err := get(ctx, client, base+"/")
+	if err != nil {
+		return nil, err
+	}
+	var doc rootDocument
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("GET /: not JSON: %s", ironic.Snippet(body))
+	}
+	if len(doc.Versions) == 0 && !strings.Contains(strings.ToLower(doc.Name), "ironic python agent") {
+		return nil, fmt.Errorf("GET /: not the agent's root document: %s", ironic.Snippet(body))
+	}
+	a := &Answer{URL: base + "/", Name: doc.Name}
+	for _, v := range doc.Versions {
+		var ver struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(v, &ver) == nil && ver.ID != "" {
+			a.Versions = append(a.Versions, ver.ID)
+		}
+	}
+	return a, nil
 }
 
 func get(ctx context.Context, client *http.Client, url string) ([]byte, error) {

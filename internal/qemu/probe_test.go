@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -58,6 +59,32 @@ func TestProbeAccepts(t *testing.T) {
 				t.Fatalf("answer %s %q, want %s %q", a.URL, a.Describe(), base+tc.url, tc.desc)
 			}
 		})
+	}
+}
+
+// An agent that comes up between the probe's two requests: GET / is
+// refused (the guest's port forward drops it), then /v1/status answers,
+// and so does / when asked again.
+func TestProbeAsksTheRootAgainWhenTheAgentComesUp(t *testing.T) {
+	var up atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v1/status":
+			up.Store(true)
+			_, _ = w.Write([]byte(`{"version": "11.3.0"}`))
+		case r.URL.Path == "/" && up.Load():
+			_, _ = w.Write([]byte(ipaRoot))
+		default:
+			http.Error(w, "booting", http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	a, err := Probe(context.Background(), NewClient(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.URL != srv.URL+"/" || a.Describe() != "OpenStack Ironic Python Agent API, versions v1" {
+		t.Fatalf("answer %s %q, want the root document", a.URL, a.Describe())
 	}
 }
 
