@@ -126,6 +126,8 @@ quick -row "the same imports vs the same without go-git's packages (go-git's sha
 	-- "$work/floor" ::: "$work/nogogit"
 quick -row "the same imports vs the same without viper (viper's share)" \
 	-- "$work/floor" ::: "$work/noviper"
+quick -row "\`ipabr version\` vs the same imports (ipabr's own share)" \
+	-- "$ipabr" version ::: "$work/floor"
 quick -row "\`ipabr version\` vs \`git --version\`" -goal-wall 15ms \
 	-- "$ipabr" version ::: git --version
 quick -row "\`ipabr --help\` vs \`git --help\`" -goal-wall 15ms \
