@@ -93,8 +93,11 @@ fi
 startup_runs=${STARTUP_RUNS:-31}
 floor_imports=$(cd "$top" && ${GO:-go} list -deps ./cmd/ipabr | grep '^github.com/ipabr/ipabr/' |
 	xargs "${GO:-go}" list -f '{{join .Imports "\n"}}' | grep -v '^github.com/ipabr/ipabr' | sort -u)
-# blank NAME IMPORTS: a program importing IMPORTS, blank, that returns.
+# blank NAME IMPORTS: a program importing IMPORTS, blank, that returns;
+# programs lists them.
+programs=
 blank() {
+	programs="$programs $1"
 	{
 		echo 'package main'
 		echo 'import ('
@@ -109,12 +112,12 @@ blank nogogit "$(echo "$floor_imports" | grep -v '^github.com/go-git/')"
 blank noviper "$(echo "$floor_imports" | grep -v '^github.com/spf13/viper')"
 overlay='{"Replace":{'
 sep=
-for name in runtime floor nogogit noviper; do
+for name in $programs; do
 	overlay="$overlay$sep\"$top/internal/bench$name/main.go\":\"$work/$name.go\""
 	sep=,
 done
 echo "$overlay}}" >"$work/overlay.json"
-for name in runtime floor nogogit noviper; do
+for name in $programs; do
 	(cd "$top" && CGO_ENABLED=0 ${GO:-go} build -overlay "$work/overlay.json" -o "$work/$name" "./internal/bench$name")
 done
 quick() { "$work/benchpair" -runs "$startup_runs" "$@"; }
